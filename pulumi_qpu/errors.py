@@ -1,0 +1,291 @@
+"""Every error pulumi-qpu raises, in one hierarchy.
+
+```
+QpuError
+├── InvalidDurationError          (also ValueError) a duration that cannot be parsed
+├── ConfigurationError            credentials, project or URL cannot be resolved
+│   ├── MissingConfigurationError     a value is set nowhere (lists every place looked)
+│   └── InvalidConfigurationError     a value is set but malformed (names the field)
+├── TransportError                the request never got an HTTP reply
+│   ├── RequestTimeoutError           connect/read/write timeout
+│   └── ConnectionFailedError         refused, reset, DNS, ...
+├── APIError                      the API replied with an error (or with garbage)
+│   ├── InvalidArgumentsError         400 invalid_arguments (details)
+│   ├── DeniedAuthenticationError     401 denied_authentication
+│   ├── PermissionsDeniedError        403 permissions_denied (details)
+│   ├── QuotasExceededError           403 quotas_exceeded
+│   ├── NotFoundError                 404 not_found (resource, resource_id)
+│   ├── TransientStateError           409 transient_state (current_state)
+│   ├── ResourceExpiredError          410 resource_expired / expired
+│   ├── PreconditionFailedError       412 precondition_failed
+│   ├── OutOfStockError               out_of_stock
+│   ├── TooManyRequestsError          429 too_many_requests (limit, reset_seconds)
+│   ├── ServerError                   5xx
+│   └── UnexpectedResponseError       a reply that is not what the contract says
+└── WaitError                     waiting for a session did not reach the wanted state
+    ├── WaitTimeoutError              the deadline passed first
+    └── SessionEndedError             the session ended (stopped/gone) instead
+```
+
+No message, ``repr`` or attribute of these classes ever holds the secret key: the
+client never passes it in, and the request headers are not kept.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+__all__ = [
+    "APIError",
+    "ConfigurationError",
+    "ConnectionFailedError",
+    "DeniedAuthenticationError",
+    "InvalidArgumentsError",
+    "InvalidConfigurationError",
+    "InvalidDurationError",
+    "MissingConfigurationError",
+    "NotFoundError",
+    "OutOfStockError",
+    "PermissionsDeniedError",
+    "PreconditionFailedError",
+    "QpuError",
+    "QuotasExceededError",
+    "RequestTimeoutError",
+    "ResourceExpiredError",
+    "ServerError",
+    "SessionEndedError",
+    "TooManyRequestsError",
+    "TransientStateError",
+    "TransportError",
+    "UnexpectedResponseError",
+    "WaitError",
+    "WaitTimeoutError",
+    "error_class_for",
+]
+
+
+class QpuError(Exception):
+    """Base class of every error raised by pulumi-qpu."""
+
+
+class InvalidDurationError(QpuError, ValueError):
+    """A duration that is not a positive number of seconds or a known duration text."""
+
+    def __init__(self, value: object, reason: str) -> None:
+        self.value = value
+        self.reason = reason
+        super().__init__(
+            f"invalid duration {value!r}: {reason}. Use seconds (3600, 2.5), "
+            '"90s", "1h30m", "1d" or ISO 8601 ("PT1H30M").'
+        )
+
+
+class ConfigurationError(QpuError):
+    """Credentials, project or API URL could not be resolved."""
+
+
+class MissingConfigurationError(ConfigurationError):
+    """A required setting is set nowhere; the message lists every place looked."""
+
+    def __init__(self, field: str, looked: list[str], how_to_fix: str) -> None:
+        self.field = field
+        self.looked = list(looked)
+        places = "\n".join(f"  - {place}" for place in looked)
+        super().__init__(f"{field} is not set. Looked in:\n{places}\nFix: {how_to_fix}")
+
+
+class InvalidConfigurationError(ConfigurationError):
+    """A setting is present but malformed; the message names the field and its source."""
+
+    def __init__(self, field: str, source: str, reason: str) -> None:
+        self.field = field
+        self.source = source
+        super().__init__(f"{field} from {source} is invalid: {reason}")
+
+
+class TransportError(QpuError):
+    """The request got no HTTP reply at all."""
+
+    def __init__(self, message: str, *, method: str, url: str) -> None:
+        self.method = method
+        self.url = url
+        super().__init__(f"{method} {url}: {message}")
+
+
+class RequestTimeoutError(TransportError):
+    """The connection or the reply took longer than the configured timeout."""
+
+
+class ConnectionFailedError(TransportError):
+    """The connection was refused, reset or could not be opened."""
+
+
+class APIError(QpuError):
+    """The API answered with an error.
+
+    Attributes:
+        status_code: the HTTP status.
+        type: the error type from the body (``not_found``, ...), or ``""``.
+        message: the error message from the body, or a summary of the raw body.
+        fields: every other field of the error body (``details``, ``resource``, ...).
+        method: the HTTP method of the request.
+        url: the URL of the request (it never holds credentials).
+
+    """
+
+    error_type: ClassVar[str] = ""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        type: str = "",
+        fields: dict[str, Any] | None = None,
+        method: str = "",
+        url: str = "",
+        hint: str = "",
+    ) -> None:
+        self.status_code = status_code
+        self.type = type
+        self.message = message
+        self.fields: dict[str, Any] = dict(fields or {})
+        self.method = method
+        self.url = url
+        self.hint = hint
+        text = f"{method} {url} -> {status_code}"
+        if type:
+            text += f" {type}"
+        text += f": {message}"
+        if hint:
+            text += f" ({hint})"
+        super().__init__(text)
+
+
+class InvalidArgumentsError(APIError):
+    """400 ``invalid_arguments``: ``details`` lists argument_name, reason, help_message."""
+
+    error_type = "invalid_arguments"
+
+    @property
+    def details(self) -> list[dict[str, Any]]:
+        """The per-argument details of the error body."""
+        details = self.fields.get("details")
+        return details if isinstance(details, list) else []
+
+
+class DeniedAuthenticationError(APIError):
+    """401 ``denied_authentication``: the secret key is missing, unknown or revoked."""
+
+    error_type = "denied_authentication"
+
+
+class PermissionsDeniedError(APIError):
+    """403 ``permissions_denied``: the key may not act on this project or resource."""
+
+    error_type = "permissions_denied"
+
+
+class QuotasExceededError(APIError):
+    """403 ``quotas_exceeded``."""
+
+    error_type = "quotas_exceeded"
+
+
+class NotFoundError(APIError):
+    """404 ``not_found``: ``resource`` and ``resource_id`` say what is missing."""
+
+    error_type = "not_found"
+
+
+class TransientStateError(APIError):
+    """409 ``transient_state``: the resource is ``starting``/``stopping``; try again later."""
+
+    error_type = "transient_state"
+
+
+class ResourceExpiredError(APIError):
+    """410 ``resource_expired`` or ``expired``."""
+
+    error_type = "resource_expired"
+
+
+class PreconditionFailedError(APIError):
+    """412 ``precondition_failed``."""
+
+    error_type = "precondition_failed"
+
+
+class OutOfStockError(APIError):
+    """``out_of_stock``: the platform has no capacity now."""
+
+    error_type = "out_of_stock"
+
+
+class TooManyRequestsError(APIError):
+    """429 ``too_many_requests``: rate limited; ``reset_seconds`` says when to retry."""
+
+    error_type = "too_many_requests"
+
+
+class ServerError(APIError):
+    """A 5xx reply."""
+
+
+class UnexpectedResponseError(APIError):
+    """A reply that does not match the contract (not JSON, missing fields, wrong status)."""
+
+
+class WaitError(QpuError):
+    """Waiting for a session did not end in the wanted state."""
+
+    def __init__(self, message: str, *, session_id: str, last_status: str | None) -> None:
+        self.session_id = session_id
+        self.last_status = last_status
+        super().__init__(message)
+
+
+class WaitTimeoutError(WaitError):
+    """The wait's deadline passed before the session reached the wanted state."""
+
+
+class SessionEndedError(WaitError):
+    """The session ended (stopped or deleted) instead of reaching the wanted state."""
+
+
+_BY_TYPE: dict[str, type[APIError]] = {
+    cls.error_type: cls
+    for cls in (
+        InvalidArgumentsError,
+        DeniedAuthenticationError,
+        PermissionsDeniedError,
+        QuotasExceededError,
+        NotFoundError,
+        TransientStateError,
+        ResourceExpiredError,
+        PreconditionFailedError,
+        OutOfStockError,
+        TooManyRequestsError,
+    )
+}
+_BY_TYPE["expired"] = ResourceExpiredError
+
+_BY_STATUS: dict[int, type[APIError]] = {
+    400: InvalidArgumentsError,
+    401: DeniedAuthenticationError,
+    403: PermissionsDeniedError,
+    404: NotFoundError,
+    409: TransientStateError,
+    410: ResourceExpiredError,
+    412: PreconditionFailedError,
+    429: TooManyRequestsError,
+}
+
+
+def error_class_for(status_code: int, error_type: str) -> type[APIError]:
+    """Pick the error class for a reply: by the body's ``type``, else by the status."""
+    if error_type in _BY_TYPE:
+        return _BY_TYPE[error_type]
+    if status_code >= 500:
+        return ServerError
+    return _BY_STATUS.get(status_code, APIError)
