@@ -35,3 +35,7 @@ clean:
 # Every benchmarks/bench_*.py prints its figures and writes benchmarks/results/<name>.md.
 bench: $(STAMP)
 	@set -e; for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f; done
+
+# The main job: examples/basic with the Pulumi CLI against the bundled emulator.
+demo: $(STAMP)
+	scripts/demo.sh
