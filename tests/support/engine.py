@@ -1,0 +1,299 @@
+"""A small stand-in for the Pulumi engine: programs run under ``set_mocks``, dynamic
+resources go to the real provider host, state lives in a JSON file between runs.
+
+Only what the Session tests need, and only in tests (the product never ships an engine):
+
+* ``preview``: Check, then Diff against state; nothing is created or changed, values
+  not known yet are unknown in the program (as the real preview shows them).
+* ``up``: Check → Create for new resources; Check → Diff → Update, or replace, for
+  existing ones. Replacement creates the new object first and deletes the old one at the
+  end of the run (the engine's default), or deletes first when Diff says
+  ``deleteBeforeReplace`` or the test asks for it by resource name. Resources no longer
+  declared are deleted at the end. State is written after every step, as the engine
+  checkpoints, so a run that dies midway leaves what had completed.
+* ``refresh``: Read for every resource in state; an empty id drops it.
+* ``destroy``: Delete for every resource in state, newest first.
+
+Non-dynamic resources get a fake id and their inputs back, as plain mocks would.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.output import Unknown
+from pulumi.runtime import mocks, rpc, settings
+
+from tests.support.host import ProviderHost
+
+__all__ = ["MockEngine", "RunResult", "Step"]
+
+Props = dict[str, Any]
+_DYNAMIC = "pulumi-python:dynamic"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One thing the engine did (or, in a preview, would do) to one resource."""
+
+    op: str  # create | same | update | replace | delete | read | refresh-delete
+    urn: str
+    id: str = ""
+
+
+@dataclass
+class RunResult:
+    """What a run did and what the program exported (unknown exports are rpc.UNKNOWN)."""
+
+    steps: list[Step] = field(default_factory=list)
+    exports: dict[str, Any] = field(default_factory=dict)
+
+    def ops(self, op: str) -> list[str]:
+        """URNs of the steps of one kind."""
+        return [s.urn for s in self.steps if s.op == op]
+
+
+def _for_wire(value: Any) -> Any:
+    # The mock monitor hands over Unknown objects in preview; the host wants the sentinel.
+    if isinstance(value, Unknown):
+        return rpc.UNKNOWN
+    if isinstance(value, dict):
+        return {k: _for_wire(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_for_wire(v) for v in value]
+    return value
+
+
+def _setter(target: dict[str, Any], key: str) -> Callable[[Any], None]:
+    def store(value: Any) -> None:
+        target[key] = value
+
+    return store
+
+
+class MockEngine:
+    """Runs programs against a :class:`ProviderHost` with state kept in ``state_path``.
+
+    ``host`` may be swapped between runs (a test that kills the host mid-run starts a
+    new one, as a new ``pulumi up`` starts a new host).
+    """
+
+    def __init__(
+        self,
+        host: ProviderHost,
+        state_path: Path,
+        *,
+        project: str = "project",
+        stack: str = "stack",
+        config: Mapping[str, str] | None = None,
+    ) -> None:
+        """Use ``host`` (configured here with ``config``) and the state in ``state_path``."""
+        self.host = host
+        self.state_path = Path(state_path)
+        self.project = project
+        self.stack = stack
+        self.config = dict(config or {})
+        self.delete_before_replace: set[str] = set()
+        self._lock = threading.Lock()
+        self._configured: ProviderHost | None = None
+
+    # --- state -----------------------------------------------------------------------
+
+    def state(self) -> dict[str, Props]:
+        """The resources in state, by URN, in creation order."""
+        if not self.state_path.exists():
+            return {}
+        data: dict[str, Props] = json.loads(self.state_path.read_text())["resources"]
+        return data
+
+    def _save(self, resources: Mapping[str, Props]) -> None:
+        tmp = self.state_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"resources": dict(resources)}, indent=1, sort_keys=False))
+        tmp.replace(self.state_path)
+
+    def _ensure_configured(self) -> None:
+        # Configure once per host process, as the engine does when it loads a plugin.
+        if self._configured is not self.host:
+            self.host.configure(self.config)
+            self._configured = self.host
+
+    # --- operations ------------------------------------------------------------------
+
+    def preview(self, program: Callable[[], None]) -> RunResult:
+        """Plan without changing anything."""
+        return self._run(program, preview=True)
+
+    def up(self, program: Callable[[], None]) -> RunResult:
+        """Apply the program."""
+        return self._run(program, preview=False)
+
+    def refresh(self) -> RunResult:
+        """Read every resource in state; drop those that are gone."""
+        self._ensure_configured()
+        result = RunResult()
+        resources = self.state()
+        for urn, res in list(resources.items()):
+            if not res["type"].startswith(_DYNAMIC):
+                continue
+            read = self.host.read(res["id"], urn, res["outputs"], inputs=res["inputs"])
+            if not read.id:
+                del resources[urn]
+                result.steps.append(Step("refresh-delete", urn, res["id"]))
+            else:
+                res["outputs"] = read.outputs
+                if read.inputs is not None:
+                    res["inputs"] = read.inputs
+                result.steps.append(Step("read", urn, read.id))
+            self._save(resources)
+        return result
+
+    def destroy(self) -> RunResult:
+        """Delete everything in state, newest first."""
+        self._ensure_configured()
+        result = RunResult()
+        resources = self.state()
+        for urn in reversed(list(resources)):
+            res = resources[urn]
+            if res["type"].startswith(_DYNAMIC):
+                self.host.delete(res["id"], urn, res["outputs"], old_inputs=res["inputs"])
+            del resources[urn]
+            self._save(resources)
+            result.steps.append(Step("delete", urn, res["id"]))
+        return result
+
+    # --- one program run -------------------------------------------------------------
+
+    def _run(self, program: Callable[[], None], *, preview: bool) -> RunResult:
+        self._ensure_configured()
+        result = RunResult()
+        resources = self.state()
+        registered: set[str] = set()
+        pending_deletes: list[tuple[str, Props]] = []
+        engine = self
+
+        class _Mocks(mocks.Mocks):
+            def new_resource(
+                self, args: mocks.MockResourceArgs
+            ) -> tuple[str | None, dict[Any, Any]]:
+                urn = f"urn:pulumi:{engine.stack}::{engine.project}::{args.typ}::{args.name}"
+                with engine._lock:
+                    registered.add(urn)
+                if not args.typ.startswith(_DYNAMIC):
+                    return f"{args.name}-id", dict(args.inputs)
+                news = _for_wire(args.inputs)
+                step, id_, outputs = engine._register(
+                    urn, args.typ, args.name, news, resources, pending_deletes, preview
+                )
+                with engine._lock:
+                    result.steps.append(Step(step, urn, id_))
+                # In a preview an id not known yet is "", which the SDK reads as unknown.
+                return id_, outputs
+
+            def call(self, args: mocks.MockCallArgs) -> tuple[dict[Any, Any], None]:
+                return {}, None
+
+        settings.ROOT.set(None)
+        pulumi.runtime.set_mocks(_Mocks(), project=self.project, stack=self.stack, preview=preview)
+        exports: dict[str, Any] = {}
+
+        @pulumi.runtime.test  # type: ignore[untyped-decorator]
+        def body() -> Any:
+            program()
+            root = pulumi.runtime.get_root_resource()
+            outputs: Mapping[str, Any] = getattr(root, "outputs", None) or {}
+            waits = []
+            for key, value in outputs.items():
+                exports[key] = rpc.UNKNOWN
+                waits.append(pulumi.Output.from_input(value).apply(_setter(exports, key)))
+            return pulumi.Output.all(*waits)
+
+        body()
+        result.exports = exports
+        if not preview:
+            # Create-before-delete: the replaced objects go last, then what the program
+            # no longer declares, newest first.
+            for urn, old in pending_deletes:
+                self.host.delete(old["id"], urn, old["outputs"], old_inputs=old["inputs"])
+                result.steps.append(Step("delete", urn, old["id"]))
+            for urn in reversed(list(resources)):
+                if urn in registered:
+                    continue
+                old = resources[urn]
+                if old["type"].startswith(_DYNAMIC):
+                    self.host.delete(old["id"], urn, old["outputs"], old_inputs=old["inputs"])
+                with self._lock:
+                    del resources[urn]
+                    self._save(resources)
+                result.steps.append(Step("delete", urn, old["id"]))
+        return result
+
+    def _register(
+        self,
+        urn: str,
+        type_: str,
+        name: str,
+        news: Props,
+        resources: dict[str, Props],
+        pending_deletes: list[tuple[str, Props]],
+        preview: bool,
+    ) -> tuple[str, str, Props]:
+        with self._lock:
+            old = resources.get(urn)
+        checked = self.host.check(urn, old["inputs"] if old else {}, news)
+        if checked.failures:
+            raise RuntimeError(
+                f"{urn}: check failed: "
+                + "; ".join(f"{prop}: {reason}" for prop, reason in checked.failures)
+            )
+        inputs = checked.inputs
+        if old is None:
+            if preview:
+                return "create", "", inputs
+            id_, outputs = self.host.create(urn, inputs)
+            self._record(resources, urn, type_, id_, inputs, outputs)
+            return "create", id_, outputs
+        diff = self.host.diff(old["id"], urn, old["outputs"], inputs, old_inputs=old["inputs"])
+        if not diff.has_changes:
+            if not preview:
+                self._record(resources, urn, type_, old["id"], inputs, old["outputs"])
+            return "same", old["id"], old["outputs"]
+        if not diff.replaces:
+            if preview:
+                return "update", old["id"], {**old["outputs"], **inputs}
+            outputs = self.host.update(
+                old["id"], urn, old["outputs"], inputs, old_inputs=old["inputs"]
+            )
+            self._record(resources, urn, type_, old["id"], inputs, outputs)
+            return "update", old["id"], outputs
+        if preview:
+            return "replace", "", inputs
+        if diff.delete_before_replace or name in self.delete_before_replace:
+            self.host.delete(old["id"], urn, old["outputs"], old_inputs=old["inputs"])
+            with self._lock:
+                del resources[urn]
+                self._save(resources)
+        else:
+            with self._lock:
+                pending_deletes.append((urn, old))
+        id_, outputs = self.host.create(urn, inputs)
+        self._record(resources, urn, type_, id_, inputs, outputs)
+        return "replace", id_, outputs
+
+    def _record(
+        self,
+        resources: dict[str, Props],
+        urn: str,
+        type_: str,
+        id_: str,
+        inputs: Props,
+        outputs: Props,
+    ) -> None:
+        with self._lock:
+            resources[urn] = {"type": type_, "id": id_, "inputs": inputs, "outputs": outputs}
+            self._save(resources)
