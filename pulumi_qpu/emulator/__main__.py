@@ -1,0 +1,132 @@
+"""``qpu-emulator`` / ``python -m pulumi_qpu.emulator``: run the emulator.
+
+On start it prints, flushed, on stdout::
+
+    qpu-emulator listening on http://127.0.0.1:PORT
+    export SCW_API_URL=http://127.0.0.1:PORT
+    export SCW_SECRET_KEY=<key>
+    export SCW_DEFAULT_PROJECT_ID=<project>
+    # tenant <key> <project>[,<project>...]     (one line per extra tenant)
+
+so a shell can ``eval`` the export lines and a parent process can parse the first line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import uuid
+from collections.abc import Sequence
+
+from pulumi_qpu.emulator import assumptions
+from pulumi_qpu.emulator.faults import FaultSettings
+from pulumi_qpu.emulator.server import serve
+from pulumi_qpu.emulator.service import EmulatorOptions, Tenant
+
+__all__ = ["build_parser", "main", "options_from_args"]
+
+
+def _tenant(text: str) -> Tenant:
+    key, _, projects = text.partition(":")
+    ids = tuple(p for p in projects.split(",") if p)
+    if not key or not ids:
+        raise argparse.ArgumentTypeError(f"expected KEY:PROJECT[,PROJECT...], got {text!r}")
+    return Tenant(key, ids)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the command-line parser."""
+    parser = argparse.ArgumentParser(
+        prog="qpu-emulator",
+        description="Local emulator of the Scaleway QaaS v1alpha1 sessions and platforms API.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="port; 0 picks a free one (0)")
+    parser.add_argument("--secret-key", help="the main tenant's secret key (generated)")
+    parser.add_argument("--project-id", help="the main tenant's project id (generated)")
+    parser.add_argument(
+        "--tenant",
+        action="append",
+        type=_tenant,
+        default=[],
+        metavar="KEY:PROJECT[,PROJECT]",
+        help="another tenant (repeatable); one is generated when none is given",
+    )
+    parser.add_argument("--state-file", help="SQLite file for the state (in memory if omitted)")
+    parser.add_argument("--platforms", help="JSON file replacing the built-in platform catalogue")
+    parser.add_argument(
+        "--start-delay",
+        type=float,
+        default=assumptions.DEFAULT_START_DELAY_SECONDS,
+        help="emulated seconds from starting to running (%(default)s)",
+    )
+    parser.add_argument(
+        "--stop-delay",
+        type=float,
+        default=assumptions.DEFAULT_STOP_DELAY_SECONDS,
+        help="emulated seconds from stopping to stopped (%(default)s)",
+    )
+    parser.add_argument(
+        "--time-scale", type=float, default=1.0, help="emulated seconds per real second (1)"
+    )
+    parser.add_argument("--seed", type=int, help="seed of the fault generator (random)")
+    faults = parser.add_argument_group("faults (all off by default)")
+    faults.add_argument("--error-rate", type=float, default=0.0, help="share of 5xx replies")
+    faults.add_argument("--error-status", type=int, default=503, help="status of those (503)")
+    faults.add_argument("--throttle-rate", type=float, default=0.0, help="share of 429 replies")
+    faults.add_argument("--retry-after", type=int, default=1, help="Retry-After of a 429 (1)")
+    faults.add_argument(
+        "--reset-rate", type=float, default=0.0, help="share of connections reset unanswered"
+    )
+    faults.add_argument(
+        "--drop-create-rate",
+        type=float,
+        default=0.0,
+        help="share of creates stored but never answered (commit-then-drop)",
+    )
+    faults.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
+    parser.add_argument(
+        "--log-level", default="warning", help="uvicorn log level (warning); 'info' logs requests"
+    )
+    return parser
+
+
+def options_from_args(args: argparse.Namespace) -> EmulatorOptions:
+    """Emulator options from parsed arguments (keys and projects generated when absent)."""
+    main_tenant = Tenant(
+        args.secret_key or str(uuid.uuid4()), (args.project_id or str(uuid.uuid4()),)
+    )
+    others: list[Tenant] = list(args.tenant) or [Tenant(str(uuid.uuid4()), (str(uuid.uuid4()),))]
+    faults = FaultSettings(
+        error_rate=args.error_rate,
+        error_status=args.error_status,
+        throttle_rate=args.throttle_rate,
+        retry_after=args.retry_after,
+        reset_rate=args.reset_rate,
+        drop_create_rate=args.drop_create_rate,
+        latency=args.latency,
+    )
+    return EmulatorOptions(
+        tenants=[main_tenant, *others],
+        start_delay=args.start_delay,
+        stop_delay=args.stop_delay,
+        time_scale=args.time_scale,
+        seed=args.seed,
+        faults=faults,
+        state_file=args.state_file,
+        platforms_file=args.platforms,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the emulator until interrupted."""
+    args = build_parser().parse_args(argv)
+    try:
+        options = options_from_args(args)
+    except ValueError as exc:
+        sys.exit(f"qpu-emulator: {exc}")
+    serve(options, host=args.host, port=args.port, log_level=args.log_level)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""Running the emulator under uvicorn on a socket we bind ourselves.
+
+Binding first lets ``--port 0`` pick a free port and print it before serving: the
+socket already listens, so a client that connects right after reading the printed URL
+waits in the backlog instead of being refused.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+from typing import TextIO
+
+import uvicorn
+
+from pulumi_qpu.emulator.app import EmulatorApp
+from pulumi_qpu.emulator.connections import AbortableH11Protocol
+from pulumi_qpu.emulator.service import Emulator, EmulatorOptions
+
+__all__ = ["announce", "bind", "serve"]
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """Open a listening TCP socket on ``host:port`` (port 0: a free one)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(1024)
+    sock.set_inheritable(True)
+    return sock
+
+
+def announce(url: str, options: EmulatorOptions, out: TextIO = sys.stdout) -> None:
+    """Print the URL and the export lines (first line: ``... listening on URL``)."""
+    main, *others = options.tenants
+    lines = [
+        f"qpu-emulator listening on {url}",
+        f"export SCW_API_URL={url}",
+        f"export SCW_SECRET_KEY={main.secret_key}",
+        f"export SCW_DEFAULT_PROJECT_ID={main.project_ids[0]}",
+    ]
+    lines += [f"# tenant {t.secret_key} {','.join(t.project_ids)}" for t in others]
+    out.write("\n".join(lines) + "\n")
+    out.flush()
+
+
+def serve(options: EmulatorOptions, *, host: str, port: int, log_level: str = "warning") -> None:
+    """Serve the emulator until interrupted."""
+    emulator = Emulator(options)
+    app = EmulatorApp(emulator)
+    sock = bind(host, port)
+    bound_port = sock.getsockname()[1]
+    shown_host = f"[{host}]" if ":" in host else host
+    announce(f"http://{shown_host}:{bound_port}", options)
+    config = uvicorn.Config(
+        app,
+        http=AbortableH11Protocol,
+        lifespan="on",
+        log_level=log_level,
+        access_log=log_level in ("debug", "trace", "info"),
+        timeout_graceful_shutdown=1,
+    )
+    uvicorn.Server(config).run(sockets=[sock])

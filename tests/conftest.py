@@ -1,0 +1,46 @@
+"""Shared fixtures: the QaaS emulator over real HTTP on loopback.
+
+* ``emulator_server`` (session scope): one emulator process for the whole run.
+* ``emulator`` (function scope): that process, reset before the test (no session, no
+  fault, zero counters, start-up delays), so tests stay independent and fast.
+* ``emulator_factory``: a dedicated process with options
+  (``emulator_factory(state_file=path, time_scale=60)``), stopped after the test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.support.emulator import EmulatorFactory, RunningEmulator, start_emulator
+
+
+@pytest.fixture(scope="session")
+def emulator_server() -> Iterator[RunningEmulator]:
+    """One emulator process shared by the whole test run."""
+    with start_emulator() as server:
+        yield server
+
+
+@pytest.fixture
+def emulator(emulator_server: RunningEmulator) -> RunningEmulator:
+    """The shared emulator, reset to a clean state for this test."""
+    emulator_server.reset()
+    return emulator_server
+
+
+@pytest.fixture
+def emulator_factory() -> Iterator[EmulatorFactory]:
+    """Start dedicated emulators with options; all are stopped after the test."""
+    started: list[RunningEmulator] = []
+
+    def factory(**options: Any) -> RunningEmulator:
+        server = start_emulator(**options)
+        started.append(server)
+        return server
+
+    yield factory
+    for server in started:
+        server.stop()

@@ -1,0 +1,37 @@
+"""Small helpers shared by the emulator tests: an API client and a platform lookup."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from tests.support.emulator import RunningEmulator
+
+API = "/qaas/v1alpha1"
+
+
+def api(emulator: RunningEmulator, secret_key: str | None = None) -> httpx.Client:
+    """An httpx client on the emulator's API with a key (the main one by default)."""
+    return httpx.Client(
+        base_url=emulator.url + API,
+        headers={"X-Auth-Token": secret_key or emulator.secret_key},
+        timeout=10.0,
+    )
+
+
+def platform_id(client: httpx.Client, name: str = "EMU-AER-16C-128M") -> str:
+    """The id of a platform, by name."""
+    platforms = client.get("/platforms", params={"name": name}).json()["platforms"]
+    return str(platforms[0]["id"])
+
+
+def create(
+    client: httpx.Client, project_id: str, platform: str | None = None, **fields: Any
+) -> dict[str, Any]:
+    """Create a session (200 expected) and return its JSON."""
+    body = {"project_id": project_id, "platform_id": platform or platform_id(client), **fields}
+    response = client.post("/sessions", json=body)
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
