@@ -3,6 +3,7 @@
 ```
 QpuError
 ├── InvalidDurationError          (also ValueError) a duration that cannot be parsed
+├── InvalidInputError             (also ValueError) a client argument rejected before sending
 ├── ConfigurationError            credentials, project or URL cannot be resolved
 │   ├── MissingConfigurationError     a value is set nowhere (lists every place looked)
 │   └── InvalidConfigurationError     a value is set but malformed (names the field)
@@ -15,6 +16,7 @@ QpuError
 │   ├── PermissionsDeniedError        403 permissions_denied (details)
 │   ├── QuotasExceededError           403 quotas_exceeded
 │   ├── NotFoundError                 404 not_found (resource, resource_id)
+│   │   └── PlatformNotFoundError         no platform has that name (closest_names)
 │   ├── TransientStateError           409 transient_state (current_state)
 │   ├── ResourceExpiredError          410 resource_expired / expired
 │   ├── PreconditionFailedError       412 precondition_failed
@@ -43,10 +45,12 @@ __all__ = [
     "InvalidArgumentsError",
     "InvalidConfigurationError",
     "InvalidDurationError",
+    "InvalidInputError",
     "MissingConfigurationError",
     "NotFoundError",
     "OutOfStockError",
     "PermissionsDeniedError",
+    "PlatformNotFoundError",
     "PreconditionFailedError",
     "QpuError",
     "QuotasExceededError",
@@ -80,6 +84,15 @@ class InvalidDurationError(QpuError, ValueError):
         )
 
 
+class InvalidInputError(QpuError, ValueError):
+    """An argument given to the client is malformed; no request was sent."""
+
+    def __init__(self, argument: str, reason: str) -> None:
+        self.argument = argument
+        self.reason = reason
+        super().__init__(f"invalid {argument}: {reason}")
+
+
 class ConfigurationError(QpuError):
     """Credentials, project or API URL could not be resolved."""
 
@@ -104,11 +117,22 @@ class InvalidConfigurationError(ConfigurationError):
 
 
 class TransportError(QpuError):
-    """The request got no HTTP reply at all."""
+    """The request got no HTTP reply at all.
 
-    def __init__(self, message: str, *, method: str, url: str) -> None:
+    Attributes:
+        method: the HTTP method of the request.
+        url: the URL of the request (it never holds credentials).
+        request_sent: False when the failure happened before any byte of the request
+            left (connect refused or timed out), so the server cannot have acted on it.
+        attempts: how many attempts were made before giving up.
+
+    """
+
+    def __init__(self, message: str, *, method: str, url: str, request_sent: bool = True) -> None:
         self.method = method
         self.url = url
+        self.request_sent = request_sent
+        self.attempts = 1
         super().__init__(f"{method} {url}: {message}")
 
 
@@ -130,6 +154,9 @@ class APIError(QpuError):
         fields: every other field of the error body (``details``, ``resource``, ...).
         method: the HTTP method of the request.
         url: the URL of the request (it never holds credentials).
+        hint: how to fix it, when the client knows (401/403), else ``""``.
+        retry_after: seconds the server asked to wait (``Retry-After``), or None.
+        attempts: how many attempts were made before giving up.
 
     """
 
@@ -145,6 +172,7 @@ class APIError(QpuError):
         method: str = "",
         url: str = "",
         hint: str = "",
+        retry_after: float | None = None,
     ) -> None:
         self.status_code = status_code
         self.type = type
@@ -153,6 +181,8 @@ class APIError(QpuError):
         self.method = method
         self.url = url
         self.hint = hint
+        self.retry_after = retry_after
+        self.attempts = 1
         text = f"{method} {url} -> {status_code}"
         if type:
             text += f" {type}"
@@ -196,6 +226,27 @@ class NotFoundError(APIError):
     """404 ``not_found``: ``resource`` and ``resource_id`` say what is missing."""
 
     error_type = "not_found"
+
+
+class PlatformNotFoundError(NotFoundError):
+    """No platform has the name asked for; ``closest_names`` lists the nearest ones."""
+
+    def __init__(self, name: str, closest_names: list[str], *, method: str, url: str) -> None:
+        self.name = name
+        self.closest_names = list(closest_names)
+        if closest_names:
+            suggestion = "closest names: " + ", ".join(closest_names)
+        else:
+            suggestion = "no platform name is close; list them with list_platforms()"
+        super().__init__(
+            f"no platform is named {name!r}",
+            status_code=404,
+            type="not_found",
+            fields={"resource": "platform", "resource_name": name},
+            method=method,
+            url=url,
+            hint=suggestion,
+        )
 
 
 class TransientStateError(APIError):
