@@ -1,0 +1,208 @@
+"""``Session``: a Scaleway QaaS quantum computing session as a Pulumi resource.
+
+A dynamic resource (type token ``pulumi-python:dynamic/qpu:Session``) run by
+:class:`pulumi_qpu.provider.SessionProvider`. Every session field is a typed Output;
+every input, its default and whether a change updates in place or replaces is listed in
+``docs/provider.md``.
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any, Literal
+
+import pulumi
+import pulumi.dynamic
+from pydantic import BaseModel
+
+from pulumi_qpu.provider import OUTPUT_KEYS, SessionProvider
+
+__all__ = ["Session", "SessionArgs"]
+
+DurationInputValue = int | float | str | timedelta | Decimal
+"""A duration as a program may write it: seconds, ``"90s"``, ``"1h30m"``, ``timedelta``..."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionArgs:
+    """The inputs of a :class:`Session`; see docs/provider.md for defaults and effects.
+
+    Attributes:
+        platform_id: the platform's id. Give this or ``platform_name``. Replaces.
+        platform_name: the platform's name (``"EMU-AER-16C-128M"``), resolved to its id
+            at check time. Replaces when it resolves to another platform.
+        project_id: the project (UUID); default ``qpu:projectId`` / ``SCW_DEFAULT_PROJECT_ID``
+            / the scw config file. Replaces.
+        name: the session's name; the API generates one when unset. Updates in place.
+        max_idle_duration: end the session after this long without jobs. Updates in place.
+        max_duration: end the session after this long in total. Updates in place.
+        tags: the session's tags. Updates in place.
+        deduplication_id: share one live session among declarations and processes;
+            derived per resource when unset. Replaces (end first, then create).
+        booking_demand: a slot on a bookable platform (``started_at``, ``finished_at``,
+            ``description``, ``time_zone``). Replaces.
+        model_id: the model to load. Replaces.
+        parameters: a dict or JSON text, stored as canonical JSON. Replaces.
+        session_id: adopt this existing session instead of creating one (its platform
+            and project must match). Replaces when it names another session.
+        wait_for_running: create returns once the session runs (default) or at once.
+        create_timeout: longest wait for ``running`` (default 10 minutes).
+        delete_timeout: longest wait for ``stopped`` on destroy (default 10 minutes).
+        on_delete: ``"terminate"`` (default) or ``"terminate_and_delete"``.
+
+    """
+
+    platform_id: pulumi.Input[str] | None = None
+    platform_name: pulumi.Input[str] | None = None
+    project_id: pulumi.Input[str] | None = None
+    name: pulumi.Input[str] | None = None
+    max_idle_duration: pulumi.Input[DurationInputValue] | None = None
+    max_duration: pulumi.Input[DurationInputValue] | None = None
+    tags: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None
+    deduplication_id: pulumi.Input[str] | None = None
+    booking_demand: pulumi.Input[Mapping[str, Any]] | BaseModel | None = None
+    model_id: pulumi.Input[str] | None = None
+    parameters: pulumi.Input[Mapping[str, Any] | str] | None = None
+    session_id: pulumi.Input[str] | None = None
+    wait_for_running: pulumi.Input[bool] | None = None
+    create_timeout: pulumi.Input[DurationInputValue] | None = None
+    delete_timeout: pulumi.Input[DurationInputValue] | None = None
+    on_delete: pulumi.Input[Literal["terminate", "terminate_and_delete"]] | None = None
+
+
+_DURATION_FIELDS = ("max_idle_duration", "max_duration", "create_timeout", "delete_timeout")
+
+# One provider object for every Session: it pickles to the same ~80-byte reference, so
+# the host deserializes it once and all Sessions share one client.
+_PROVIDER = SessionProvider()
+
+
+def _original_batch_setitems() -> Any:
+    """``pickle._Pickler._batch_setitems`` as the standard library defines it.
+
+    The SDK's ``serialize_provider`` wraps it again on every call and never restores it
+    (pulumi 3.272); if something already serialized a provider, walk back the closures.
+    """
+    method = pickle._Pickler.__dict__["_batch_setitems"]
+    while getattr(method, "__qualname__", "") != "_Pickler._batch_setitems":
+        inner = [
+            cell.cell_contents
+            for cell in (getattr(method, "__closure__", None) or ())
+            if callable(cell.cell_contents)
+        ]
+        if not inner:
+            break
+        method = inner[0]
+    return method
+
+
+_BATCH_SETITEMS = _original_batch_setitems()
+
+
+def _restore_pickler() -> None:
+    # Undo the SDK's wrapper chain before each construction: it would otherwise grow by
+    # one closure per dynamic resource and raise RecursionError near the 490th.
+    pickle._Pickler._batch_setitems = _BATCH_SETITEMS  # type: ignore[attr-defined]
+
+
+def _plain_duration(value: Any) -> Any:
+    # Pulumi cannot send a timedelta or Decimal; check parses every other form.
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _to_int(value: Any) -> Any:
+    # Numbers travel as floats through the engine; the counts are whole numbers.
+    return int(value) if isinstance(value, float) else value
+
+
+class Session(pulumi.dynamic.Resource, module="qpu", name="Session"):
+    """A quantum computing session on one platform: created, updated and ended by Pulumi.
+
+    ``Session("s", SessionArgs(platform_name="EMU-AER-16C-128M"))`` or, equally,
+    ``Session("s", platform_name="EMU-AER-16C-128M")``.
+    """
+
+    name: pulumi.Output[str]
+    """The session's name."""
+    platform_id: pulumi.Output[str]
+    """The platform the session runs on."""
+    project_id: pulumi.Output[str]
+    """The project the session belongs to."""
+    status: pulumi.Output[str]
+    """``starting``, ``running``, ``stopping``, ``stopped`` or ``unknown_status``."""
+    created_at: pulumi.Output[str]
+    """RFC 3339 creation time."""
+    started_at: pulumi.Output[str | None]
+    """RFC 3339 time the session started running."""
+    updated_at: pulumi.Output[str | None]
+    """RFC 3339 time of the last change."""
+    terminated_at: pulumi.Output[str | None]
+    """RFC 3339 time the session ended."""
+    max_idle_duration: pulumi.Output[str]
+    """Idle time after which the session ends, canonical (``"1800s"``)."""
+    max_duration: pulumi.Output[str]
+    """Total time after which the session ends, canonical (``"3600s"``)."""
+    waiting_job_count: pulumi.Output[int]
+    """Jobs waiting in the session."""
+    finished_job_count: pulumi.Output[int]
+    """Jobs finished in the session."""
+    tags: pulumi.Output[list[str] | None]
+    """The session's tags."""
+    deduplication_id: pulumi.Output[str]
+    """The deduplication id the session was created with (given or derived)."""
+    origin_type: pulumi.Output[str]
+    """What created the session (``customer``, ``process``)."""
+    origin_id: pulumi.Output[str | None]
+    """Id of what created the session."""
+    progress_message: pulumi.Output[str | None]
+    """Latest progress message of the session."""
+    booking_id: pulumi.Output[str | None]
+    """Booking of the session, when booked."""
+    model_id: pulumi.Output[str | None]
+    """Model loaded in the session."""
+    parameters: pulumi.Output[str | None]
+    """Parameters as canonical JSON text."""
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: SessionArgs | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Declare a session; give ``args`` or the same fields as keyword arguments."""
+        if args is not None and kwargs:
+            raise TypeError("give SessionArgs or keyword arguments, not both")
+        args = args if args is not None else SessionArgs(**kwargs)
+        # Not dataclasses.asdict: it deep-copies, and Outputs must stay the same objects.
+        values = {f.name: getattr(args, f.name) for f in fields(args)}
+        props: dict[str, Any] = {}
+        for key, value in values.items():
+            if value is None:
+                continue
+            if isinstance(value, BaseModel):
+                props[key] = value.model_dump(mode="json", exclude_none=True)
+            elif key in _DURATION_FIELDS and isinstance(value, pulumi.Output):
+                props[key] = value.apply(_plain_duration)
+            elif key in _DURATION_FIELDS:
+                props[key] = _plain_duration(value)
+            else:
+                props[key] = value
+        # Stable identity for the derived deduplication id (docs/provider.md).
+        props["resource_key"] = f"{pulumi.get_project()}/{pulumi.get_stack()}/{resource_name}"
+        # Only keys present in props become Output attributes: declare every field.
+        for key in OUTPUT_KEYS:
+            if key != "id":
+                props.setdefault(key, None)
+        _restore_pickler()
+        super().__init__(_PROVIDER, resource_name, props, opts)
+        self.waiting_job_count = self.waiting_job_count.apply(_to_int)
+        self.finished_job_count = self.finished_job_count.apply(_to_int)
