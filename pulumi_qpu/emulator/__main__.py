@@ -6,6 +6,7 @@ On start it prints, flushed, on stdout::
     export SCW_API_URL=http://127.0.0.1:PORT
     export SCW_SECRET_KEY=<key>
     export SCW_DEFAULT_PROJECT_ID=<project>
+    export SCW_ACCESS_KEY=SCWEMULATOR000000000   (ignored; the official SDKs want one)
     # tenant <key> <project>[,<project>...]     (one line per extra tenant)
 
 so a shell can ``eval`` the export lines and a parent process can parse the first line.

@@ -17,7 +17,10 @@ from pulumi_qpu.emulator.app import EmulatorApp
 from pulumi_qpu.emulator.connections import AbortableH11Protocol
 from pulumi_qpu.emulator.service import Emulator, EmulatorOptions
 
-__all__ = ["announce", "bind", "serve"]
+__all__ = ["ACCESS_KEY", "announce", "bind", "serve"]
+
+ACCESS_KEY = "SCWEMULATOR000000000"
+"""A well-formed access key (``SCW`` + 17 characters) to print; never checked."""
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -39,6 +42,9 @@ def announce(url: str, options: EmulatorOptions, out: TextIO = sys.stdout) -> No
         f"export SCW_API_URL={url}",
         f"export SCW_SECRET_KEY={main.secret_key}",
         f"export SCW_DEFAULT_PROJECT_ID={main.project_ids[0]}",
+        # The emulator ignores the access key, but the official SDKs refuse to start
+        # without one of the right shape.
+        f"export SCW_ACCESS_KEY={ACCESS_KEY}",
     ]
     lines += [f"# tenant {t.secret_key} {','.join(t.project_ids)}" for t in others]
     out.write("\n".join(lines) + "\n")

@@ -73,6 +73,7 @@ class RunningEmulator:
         self.other_secret_key: str = other_key
         self.other_project_id: str = other_projects.split(",")[0]
         self.url = ""
+        self.access_key = ""
         self._process: subprocess.Popen[str] | None = None
         self._pump: threading.Thread | None = None
         self._output: list[str] = []
@@ -118,7 +119,8 @@ class RunningEmulator:
                 raise EmulatorStartError("emulator did not start:\n" + "".join(self._output[-50:]))
             if line.startswith("export SCW_API_URL="):
                 url = line.split("=", 1)[1].strip()
-            if line.startswith("export SCW_DEFAULT_PROJECT_ID="):
+            if line.startswith("export SCW_ACCESS_KEY="):
+                self.access_key = line.split("=", 1)[1].strip()
                 break
         self.url = url
         self._client = httpx.Client(
@@ -189,6 +191,7 @@ class RunningEmulator:
             "SCW_API_URL": self.url,
             "SCW_SECRET_KEY": self.secret_key,
             "SCW_DEFAULT_PROJECT_ID": self.project_id,
+            "SCW_ACCESS_KEY": self.access_key,
         }
 
     def advance(self, seconds: float) -> str:

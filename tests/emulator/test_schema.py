@@ -1,0 +1,141 @@
+"""Every kind of reply the emulator gives validates against schema/qaas-sessions.openapi.yml.
+
+The validator is openapi-core's; this file only adapts httpx exchanges to its request and
+response protocols and drives the emulator through each endpoint and error status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from openapi_core import OpenAPI
+from openapi_core.datatypes import RequestParameters
+from werkzeug.datastructures import Headers, ImmutableMultiDict
+
+from tests.emulator.helpers import api, create, platform_id
+from tests.support.emulator import RunningEmulator
+
+SCHEMA = Path(__file__).resolve().parents[2] / "schema" / "qaas-sessions.openapi.yml"
+
+
+class _Request:
+    """An httpx request seen through openapi-core's Request protocol."""
+
+    def __init__(self, request: httpx.Request) -> None:
+        self._request = request
+        url = request.url
+        self.host_url = f"{url.scheme}://{url.netloc.decode()}"
+        self.path = url.path
+        self.method = request.method.lower()
+        self.parameters = RequestParameters(
+            query=ImmutableMultiDict(list(url.params.multi_items())),
+            header=Headers(list(request.headers.items())),
+            cookie=ImmutableMultiDict(),
+        )
+        self.body: bytes | None = request.content or None
+        self.content_type = request.headers.get("content-type", "application/json")
+
+
+class _Response:
+    """An httpx response seen through openapi-core's Response protocol."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self.status_code = response.status_code
+        self.headers = Headers(list(response.headers.items()))
+        self.content_type = response.headers.get("content-type", "application/json")
+        self.data: bytes | None = response.content or None
+
+
+class Checked:
+    """Calls the emulator and validates each reply against the project's schema."""
+
+    def __init__(self, emulator: RunningEmulator) -> None:
+        spec: dict[str, Any] = yaml.safe_load(SCHEMA.read_text())
+        spec["servers"] = [{"url": emulator.url}]
+        self.openapi = OpenAPI.from_dict(spec)
+        self.client = api(emulator)
+        self.seen: set[tuple[str, str, int]] = set()
+
+    def call(self, method: str, path: str, expect: int, **kwargs: Any) -> httpx.Response:
+        response = self.client.request(method, path, **kwargs)
+        assert response.status_code == expect, response.text
+        self.openapi.validate_response(_Request(response.request), _Response(response))
+        return response
+
+
+@pytest.fixture
+def checked(emulator: RunningEmulator) -> Iterator[Checked]:
+    emulator.configure(start_delay=0, stop_delay=0)
+    checker = Checked(emulator)
+    yield checker
+    checker.client.close()
+
+
+def test_schema_itself_is_valid_openapi() -> None:
+    OpenAPI.from_file_path(str(SCHEMA))  # raises on an invalid document
+
+
+def test_platform_replies_match_schema(checked: Checked) -> None:
+    listed = checked.call("GET", "/platforms", 200, params={"order_by": "type_desc"}).json()
+    first = listed["platforms"][0]["id"]
+    checked.call("GET", f"/platforms/{first}", 200)
+    checked.call("GET", "/platforms/00000000-0000-0000-0000-000000000000", 404)
+    checked.call("GET", "/platforms/not-a-uuid", 400)
+    checked.call("GET", "/platforms", 400, params={"order_by": "sideways"})
+
+
+def test_session_replies_match_schema(checked: Checked, emulator: RunningEmulator) -> None:
+    project = emulator.project_id
+    platform = platform_id(checked.client)
+    body = {"project_id": project, "platform_id": platform, "tags": ["a"], "name": "s"}
+    session = checked.call("POST", "/sessions", 200, json=body).json()
+    sid = session["id"]
+    checked.call("GET", f"/sessions/{sid}", 200)
+    checked.call("GET", "/sessions", 200, params={"project_id": project, "tags": ["a"]})
+    checked.call("PATCH", f"/sessions/{sid}", 200, json={"name": "t", "max_duration": "60s"})
+    checked.call("PATCH", f"/sessions/{sid}", 400, json={"platform_id": platform})
+    checked.call("POST", f"/sessions/{sid}/terminate", 200, json={})
+    checked.call("DELETE", f"/sessions/{sid}", 204)
+    checked.call("GET", f"/sessions/{sid}", 404)
+
+
+def test_error_replies_match_schema(checked: Checked, emulator: RunningEmulator) -> None:
+    project = emulator.project_id
+    checked.call("GET", "/sessions", 400, params={})
+    checked.call(
+        "GET", "/sessions", 401, params={"project_id": project}, headers={"X-Auth-Token": "nope"}
+    )
+    checked.call("GET", "/sessions", 403, params={"project_id": emulator.other_project_id})
+    ascella = platform_id(checked.client, "QPU-ASCELLA-6PQ")
+    checked.call("POST", "/sessions", 412, json={"project_id": project, "platform_id": ascella})
+    checked.call("POST", "/sessions", 400, content=b"{not json")
+
+
+def test_booking_replies_match_schema(checked: Checked, emulator: RunningEmulator) -> None:
+    garnet = platform_id(checked.client, "QPU-GARNET-20PQ")
+    start = datetime.now(timezone.utc) + timedelta(days=1)
+    demand = {
+        "started_at": start.isoformat(),
+        "finished_at": (start + timedelta(hours=1)).isoformat(),
+    }
+    for _ in range(2):  # the platform allows two bookings a day
+        create(checked.client, emulator.project_id, garnet, booking_demand=demand)
+    checked.call(
+        "POST",
+        "/sessions",
+        403,
+        json={"project_id": emulator.project_id, "platform_id": garnet, "booking_demand": demand},
+    )
+
+
+def test_injected_fault_replies_match_schema(checked: Checked, emulator: RunningEmulator) -> None:
+    emulator.set_faults(script=[{"kind": "throttle"}, {"kind": "error", "status": 503}])
+    response = checked.call("GET", "/platforms", 429)
+    assert response.headers["Retry-After"] == "1"
+    checked.call("GET", "/platforms", 503)
