@@ -243,9 +243,17 @@ class SessionProvider(ResourceProvider):
             value = req.config.get(key)
             if value is not None and value != "":
                 config[key] = str(value)
+        self.close()
         with runtime.lock:
             runtime.stack_config = config
-            runtime.client = None
+
+    def close(self) -> None:
+        """Close the HTTP client, if one was built (the host never needs to)."""
+        runtime = self._runtime()
+        with runtime.lock:
+            client, runtime.client = runtime.client, None
+        if client is not None:
+            client.close()
 
     def _config(self, *, require_project: bool = False) -> ResolvedConfig:
         return resolve_config(

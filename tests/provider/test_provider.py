@@ -1,0 +1,540 @@
+"""SessionProvider called directly, against the emulator: one behaviour per test."""
+
+from __future__ import annotations
+
+import base64
+import json
+import pickle
+import threading
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from pulumi.dynamic import Config, ConfigureRequest
+from pulumi.dynamic.dynamic import serialize_provider
+from pulumi.output import UNKNOWN
+from pulumi.runtime import rpc
+
+from pulumi_qpu.errors import QpuError
+from pulumi_qpu.provider import OUTPUT_KEYS, SessionProvider, derived_deduplication_id
+from tests.provider.conftest import OTHER_PLATFORM, PLATFORM
+from tests.support.emulator import RunningEmulator
+
+POST = "POST /qaas/v1alpha1/sessions"
+PATCH = "PATCH /qaas/v1alpha1/sessions/{session_id}"
+
+
+def checked(
+    provider: SessionProvider, olds: dict[str, Any] | None = None, **news: Any
+) -> dict[str, Any]:
+    """Run check and insist it passes."""
+    news.setdefault("platform_name", PLATFORM)
+    news.setdefault("resource_key", "project/stack/s")
+    result = provider.check(olds or {}, news)
+    assert [(f.property, f.reason) for f in result.failures] == []
+    return result.inputs
+
+
+def failures(provider: SessionProvider, **news: Any) -> dict[str, str]:
+    result = provider.check({}, news)
+    return {f.property: f.reason for f in result.failures}
+
+
+def live(qpu: RunningEmulator) -> list[dict[str, Any]]:
+    return [s for s in qpu.sessions() if s["status"] in ("starting", "running")]
+
+
+# --- check ------------------------------------------------------------------------
+
+
+def test_check_writes_durations_canonically(provider: SessionProvider) -> None:
+    inputs = checked(provider, max_idle_duration="1h", max_duration=5400)
+    assert (inputs["max_idle_duration"], inputs["max_duration"]) == ("3600s", "5400s")
+
+
+def test_check_writes_parameters_as_canonical_json(provider: SessionProvider) -> None:
+    as_dict = checked(provider, parameters={"b": 1, "a": [1, 2]})["parameters"]
+    as_text = checked(provider, parameters='{ "a": [1, 2], "b": 1 }')["parameters"]
+    assert as_dict == as_text == '{"a":[1,2],"b":1}'
+
+
+def test_check_resolves_platform_name_to_its_id(
+    provider: SessionProvider, qpu: RunningEmulator
+) -> None:
+    platforms = qpu.admin.get("/qaas/v1alpha1/platforms", params={"name": OTHER_PLATFORM}).json()
+    inputs = checked(provider, platform_name=OTHER_PLATFORM)
+    assert inputs["platform_id"] == platforms["platforms"][0]["id"]
+
+
+def test_check_fills_project_and_settings_defaults(
+    provider: SessionProvider, qpu: RunningEmulator
+) -> None:
+    inputs = checked(provider)
+    assert inputs["project_id"] == qpu.project_id
+    assert inputs["wait_for_running"] is True
+    assert inputs["on_delete"] == "terminate"
+    assert (inputs["create_timeout"], inputs["delete_timeout"]) == ("600s", "600s")
+
+
+def test_check_suggests_close_names_for_an_unknown_platform(provider: SessionProvider) -> None:
+    reason = failures(provider, platform_name="EMU-AER-16C-12")["platform_name"]
+    assert "EMU-AER-16C-128M" in reason
+
+
+@pytest.mark.parametrize(
+    ("news", "prop"),
+    [
+        ({"max_duration": "soon"}, "max_duration"),
+        ({"max_idle_duration": -5}, "max_idle_duration"),
+        ({"project_id": "not-a-uuid"}, "project_id"),
+        ({"tags": "a,b"}, "tags"),
+        ({"tags": ["ok", ""]}, "tags"),
+        ({"parameters": "{not json"}, "parameters"),
+        ({"on_delete": "explode"}, "on_delete"),
+        ({"wait_for_running": "yes"}, "wait_for_running"),
+        ({"create_timeout": "0s"}, "create_timeout"),
+        ({"deduplication_id": "x" * 129}, "deduplication_id"),
+        ({"booking_demand": {"started_at": "tomorrow"}}, "booking_demand"),
+        ({"name": "n" * 256}, "name"),
+        ({"colour": "blue"}, "colour"),
+        ({"platform_id": "p", "platform_name": PLATFORM}, "platform_name"),
+    ],
+)
+def test_check_names_the_property_to_fix(
+    provider: SessionProvider, news: dict[str, Any], prop: str
+) -> None:
+    news = {"platform_name": PLATFORM, **news} if "platform_id" not in news else news
+    assert prop in failures(provider, **news)
+
+
+def test_check_without_platform_says_how_to_set_one(provider: SessionProvider) -> None:
+    assert "platform_name" in failures(provider)["platform_id"]
+
+
+def test_check_changes_nothing_remotely(provider: SessionProvider, qpu: RunningEmulator) -> None:
+    failures(provider, platform_name=PLATFORM, max_duration="soon", tags=[""])
+    checked(provider)
+    counters = qpu.counters()
+    assert [route for route in counters if not route.startswith("GET")] == []
+
+
+def test_check_passes_unknowns_through(provider: SessionProvider) -> None:
+    result = provider.check(
+        {},
+        {
+            "platform_name": UNKNOWN,
+            "max_duration": rpc.UNKNOWN,
+            "tags": ["a", UNKNOWN],
+            "parameters": UNKNOWN,
+        },
+    )
+    assert result.failures == []
+    assert result.inputs["platform_id"] == rpc.UNKNOWN
+    assert result.inputs["max_duration"] == rpc.UNKNOWN
+
+
+def test_check_numbers_generations_from_the_stored_inputs(provider: SessionProvider) -> None:
+    first = checked(provider)
+    again = checked(provider, olds=first)
+    assert (first["generation"], again["generation"]) == (0, 1)
+
+
+# --- create -----------------------------------------------------------------------
+
+
+def test_create_waits_for_running(provider: SessionProvider) -> None:
+    result = provider.create(checked(provider, name="first"))
+    assert result.outs is not None
+    assert result.outs["status"] == "running"
+
+
+def test_create_returns_complete_json_safe_outputs(provider: SessionProvider) -> None:
+    outs = provider.create(checked(provider, name="x", tags=["t"])).outs
+    assert outs is not None
+    assert json.loads(json.dumps(outs)) == outs
+    always_set = set(OUTPUT_KEYS) - {
+        "terminated_at",
+        "booking_id",
+        "model_id",
+        "parameters",
+        "origin_id",
+    }
+    assert always_set <= set(outs)
+
+
+def test_create_without_waiting_returns_a_starting_session(
+    provider: SessionProvider, qpu: RunningEmulator
+) -> None:
+    qpu.configure(start_delay=1000)
+    outs = provider.create(checked(provider, wait_for_running=False)).outs
+    assert outs is not None
+    assert outs["status"] == "starting"
+
+
+def test_create_run_again_after_an_interruption_returns_the_same_session(
+    provider: SessionProvider, qpu: RunningEmulator
+) -> None:
+    inputs = checked(provider)
+    first = provider.create(inputs)
+    second = provider.create(checked(provider))
+    assert first.id == second.id
+    assert len(live(qpu)) == 1
+
+
+def test_replacement_never_gets_back_the_session_it_replaces(
+    provider: SessionProvider, qpu: RunningEmulator
+) -> None:
+    first_inputs = checked(provider)
+    first = provider.create(first_inputs)
+    second = provider.create(checked(provider, olds=first_inputs))
+    assert second.id != first.id
+    assert len(live(qpu)) == 2
+
+
+def test_create_that_times_out_terminates_its_session(
+    provider: SessionProvider, qpu: RunningEmulator
+) -> None:
+    qpu.configure(start_delay=1000)
+    with pytest.raises(QpuError, match="terminated so that nothing is left running"):
+        provider.create(checked(provider, create_timeout="0.5s"))
+    assert live(qpu) == []
+
+
+def test_create_with_a_shared_deduplication_id_joins_the_live_session(
+    provider: SessionProvider, qpu: RunningEmulator
+) -> None:
+    one = provider.create(checked(provider, deduplication_id="team", resource_key="p/s/one"))
+    two = provider.create(checked(provider, deduplication_id="team", resource_key="p/s/two"))
+    assert one.id == two.id
+    assert len(live(qpu)) == 1
+
+
+def test_create_refuses_a_shared_id_held_on_another_platform(
+    provider: SessionProvider, qpu: RunningEmulator
+) -> None:
+    provider.create(checked(provider, deduplication_id="team"))
+    with pytest.raises(QpuError, match="deduplication_id 'team' is held by live session"):
+        provider.create(checked(provider, deduplication_id="team", platform_name=OTHER_PLATFORM))
+    assert len(live(qpu)) == 1
+
+
+def test_create_terminates_a_leftover_made_for_other_inputs(
+    provider: SessionProvider, qpu: RunningEmulator
+) -> None:
+    # An interrupted create on one platform, then the user changed the platform.
+    leftover = provider.create(checked(provider))
+    fresh = provider.create(checked(provider, platform_name=OTHER_PLATFORM))
+    assert [s["id"] for s in live(qpu)] == [fresh.id]
+    assert fresh.id != leftover.id
+
+
+def test_create_with_a_booking_returns_once_accepted(
+    provider: SessionProvider, qpu: RunningEmulator
+) -> None:
+    now = datetime.fromisoformat(qpu.state()["now"].replace("Z", "+00:00"))
+    start = (now + timedelta(days=2)).replace(microsecond=0)
+    outs = provider.create(
+        checked(
+            provider,
+            platform_name="QPU-GARNET-20PQ",
+            booking_demand={
+                "started_at": start.isoformat(),
+                "finished_at": (start + timedelta(hours=1)).isoformat(),
+            },
+        )
+    ).outs
+    assert outs is not None
+    assert (outs["status"], bool(outs["booking_id"])) == ("starting", True)
+
+
+# --- adoption ---------------------------------------------------------------------
+
+
+def _foreign_session(qpu: RunningEmulator, platform: str = PLATFORM) -> dict[str, Any]:
+    platforms = qpu.admin.get("/qaas/v1alpha1/platforms", params={"name": platform}).json()
+    response = qpu.admin.post(
+        "/qaas/v1alpha1/sessions",
+        json={
+            "project_id": qpu.project_id,
+            "platform_id": platforms["platforms"][0]["id"],
+            "name": "made-elsewhere",
+        },
+    )
+    response.raise_for_status()
+    session: dict[str, Any] = response.json()
+    return session
+
+
+def test_adoption_takes_over_the_session_and_applies_the_declaration(
+    provider: SessionProvider, qpu: RunningEmulator
+) -> None:
+    existing = _foreign_session(qpu)
+    result = provider.create(checked(provider, session_id=existing["id"], name="mine"))
+    assert result.id == existing["id"]
+    assert result.outs is not None
+    assert result.outs["name"] == "mine"
+    assert qpu.counters().get(POST, 0) == 1  # only the foreign create
+
+
+def test_adoption_refuses_a_session_on_another_platform(
+    provider: SessionProvider, qpu: RunningEmulator
+) -> None:
+    existing = _foreign_session(qpu, OTHER_PLATFORM)
+    with pytest.raises(QpuError, match="its platform is"):
+        provider.create(checked(provider, session_id=existing["id"]))
+
+
+def test_adoption_refuses_an_ended_session(provider: SessionProvider, qpu: RunningEmulator) -> None:
+    existing = _foreign_session(qpu)
+    qpu.admin.post(f"/qaas/v1alpha1/sessions/{existing['id']}/terminate", json={})
+    with pytest.raises(QpuError, match="cannot run again"):
+        provider.create(checked(provider, session_id=existing["id"]))
+
+
+# --- diff -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def made(provider: SessionProvider) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    inputs = checked(provider, name="s", max_idle_duration="3600s", tags=["a"])
+    result = provider.create(inputs)
+    assert result.outs is not None
+    return result.id, result.outs, inputs
+
+
+def test_diff_ignores_a_change_of_spelling(
+    provider: SessionProvider, made: tuple[str, dict[str, Any], dict[str, Any]]
+) -> None:
+    id_, outs, inputs = made
+    news = checked(provider, olds=inputs, name="s", max_idle_duration="1h", tags=["a"])
+    assert provider.diff(id_, outs, news).changes is False
+
+
+@pytest.mark.parametrize(
+    "change", [{"name": "t"}, {"tags": ["b"]}, {"max_duration": "2h"}, {"max_idle_duration": 60}]
+)
+def test_diff_updates_mutable_fields_in_place(
+    provider: SessionProvider,
+    made: tuple[str, dict[str, Any], dict[str, Any]],
+    change: dict[str, Any],
+) -> None:
+    id_, outs, inputs = made
+    result = provider.diff(id_, outs, checked(provider, olds=inputs, **change))
+    assert (result.changes, result.replaces) == (True, [])
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        ({"platform_name": OTHER_PLATFORM}, "platform_id"),
+        ({"parameters": {"shots": 1}}, "parameters"),
+        ({"model_id": "m"}, "model_id"),
+        ({"deduplication_id": "shared"}, "deduplication_id"),
+    ],
+)
+def test_diff_replaces_what_the_api_cannot_change(
+    provider: SessionProvider,
+    made: tuple[str, dict[str, Any], dict[str, Any]],
+    change: dict[str, Any],
+    key: str,
+) -> None:
+    id_, outs, inputs = made
+    result = provider.diff(id_, outs, checked(provider, olds=inputs, **change))
+    assert result.replaces == [key]
+
+
+def test_diff_replaces_a_session_that_stopped_by_itself(
+    provider: SessionProvider,
+    qpu: RunningEmulator,
+    made: tuple[str, dict[str, Any], dict[str, Any]],
+) -> None:
+    id_, outs, inputs = made
+    qpu.advance(3601)  # past max_idle_duration
+    result = provider.diff(id_, outs, checked(provider, olds=inputs, name="s"))
+    assert result.replaces == ["status"]
+
+
+def test_diff_replaces_a_session_deleted_behind_its_back(
+    provider: SessionProvider,
+    qpu: RunningEmulator,
+    made: tuple[str, dict[str, Any], dict[str, Any]],
+) -> None:
+    id_, outs, inputs = made
+    qpu.admin.delete(f"/qaas/v1alpha1/sessions/{id_}")
+    assert provider.diff(id_, outs, checked(provider, olds=inputs)).replaces == ["status"]
+
+
+def test_diff_asks_to_end_a_shared_session_before_recreating_it(
+    provider: SessionProvider,
+) -> None:
+    inputs = checked(provider, deduplication_id="team")
+    created = provider.create(inputs)
+    assert created.outs is not None
+    news = checked(provider, olds=inputs, deduplication_id="team", model_id="m")
+    assert provider.diff(created.id, created.outs, news).delete_before_replace is True
+
+
+def test_diff_plans_an_unknown_replacing_value_as_a_replacement(
+    provider: SessionProvider, made: tuple[str, dict[str, Any], dict[str, Any]]
+) -> None:
+    id_, outs, inputs = made
+    result = provider.diff(id_, outs, {**inputs, "platform_id": UNKNOWN})
+    assert result.replaces == ["platform_id"]
+
+
+# --- read, update, delete ---------------------------------------------------------
+
+
+def test_read_reports_changes_made_outside(
+    provider: SessionProvider,
+    qpu: RunningEmulator,
+    made: tuple[str, dict[str, Any], dict[str, Any]],
+) -> None:
+    id_, outs, _ = made
+    qpu.admin.patch(f"/qaas/v1alpha1/sessions/{id_}", json={"name": "renamed"})
+    result = provider.read(id_, outs)
+    assert result.outs is not None
+    assert result.inputs is not None
+    assert (result.outs["name"], result.inputs["name"]) == ("renamed", "renamed")
+
+
+def test_read_of_a_deleted_session_empties_the_id(
+    provider: SessionProvider,
+    qpu: RunningEmulator,
+    made: tuple[str, dict[str, Any], dict[str, Any]],
+) -> None:
+    id_, outs, _ = made
+    qpu.admin.delete(f"/qaas/v1alpha1/sessions/{id_}")
+    assert provider.read(id_, outs).id == ""
+
+
+def test_update_patches_only_what_changed(
+    provider: SessionProvider,
+    qpu: RunningEmulator,
+    made: tuple[str, dict[str, Any], dict[str, Any]],
+) -> None:
+    id_, outs, inputs = made
+    qpu.reset_counters()
+    news = checked(provider, olds=inputs, name="s", max_idle_duration="1h", tags=["b"])
+    result = provider.update(id_, outs, news)
+    assert result.outs is not None
+    assert result.outs["tags"] == ["b"]
+    assert qpu.counters().get(PATCH) == 1
+
+
+def test_update_of_settings_alone_sends_no_patch(
+    provider: SessionProvider,
+    qpu: RunningEmulator,
+    made: tuple[str, dict[str, Any], dict[str, Any]],
+) -> None:
+    id_, outs, inputs = made
+    qpu.reset_counters()
+    news = checked(provider, olds=inputs, name="s", tags=["a"], on_delete="terminate_and_delete")
+    result = provider.update(id_, outs, news)
+    assert result.outs is not None
+    assert result.outs["on_delete"] == "terminate_and_delete"
+    assert PATCH not in qpu.counters()
+
+
+def test_delete_terminates_and_waits_for_stopped(
+    provider: SessionProvider,
+    qpu: RunningEmulator,
+    made: tuple[str, dict[str, Any], dict[str, Any]],
+) -> None:
+    id_, outs, _ = made
+    provider.delete(id_, outs)
+    assert [s["status"] for s in qpu.sessions()] == ["stopped"]
+
+
+def test_delete_of_a_stopped_or_gone_session_succeeds(
+    provider: SessionProvider,
+    qpu: RunningEmulator,
+    made: tuple[str, dict[str, Any], dict[str, Any]],
+) -> None:
+    id_, outs, _ = made
+    provider.delete(id_, outs)
+    provider.delete(id_, outs)
+    qpu.admin.delete(f"/qaas/v1alpha1/sessions/{id_}")
+    provider.delete(id_, outs)
+
+
+def test_delete_can_also_delete_the_session(
+    provider: SessionProvider,
+    qpu: RunningEmulator,
+    made: tuple[str, dict[str, Any], dict[str, Any]],
+) -> None:
+    id_, outs, _ = made
+    provider.delete(id_, {**outs, "on_delete": "terminate_and_delete"})
+    assert qpu.admin.get(f"/qaas/v1alpha1/sessions/{id_}").status_code == 404
+
+
+# --- serialization, secrets, threads, progress --------------------------------------
+
+
+def test_provider_pickles_by_reference_and_small(provider: SessionProvider) -> None:
+    text = serialize_provider(provider)
+    raw = base64.b64decode(text)
+    assert len(text) <= 512
+    assert b"pulumi_qpu.provider" in raw
+    assert b"co_code" not in raw
+
+
+def test_provider_pickle_holds_no_credentials_after_configure(
+    provider: SessionProvider, qpu: RunningEmulator, made: Any
+) -> None:
+    raw = base64.b64decode(serialize_provider(provider))
+    assert qpu.secret_key.encode() not in raw
+    assert type(pickle.loads(raw)) is SessionProvider
+
+
+def test_secret_inputs_stay_secret_in_outputs(provider: SessionProvider) -> None:
+    inputs = checked(provider, parameters=rpc.wrap_rpc_secret({"token": "abc"}))
+    assert rpc.is_rpc_secret(inputs["parameters"])
+    outs = provider.create(inputs).outs
+    assert outs is not None
+    assert rpc.is_rpc_secret(outs["parameters"])
+
+
+def test_one_provider_serves_parallel_creates(
+    provider: SessionProvider, qpu: RunningEmulator
+) -> None:
+    ids: list[str] = []
+    lock = threading.Lock()
+
+    def create(index: int) -> None:
+        result = provider.create(checked(provider, resource_key=f"p/s/r{index}"))
+        with lock:
+            ids.append(result.id)
+
+    threads = [threading.Thread(target=create, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(set(ids)) == 8
+    assert len(live(qpu)) == 8
+
+
+def test_waiting_prints_one_line_per_state_change(
+    provider: SessionProvider, capsys: pytest.CaptureFixture[str]
+) -> None:
+    provider.create(checked(provider, name="watched"))
+    lines = [line for line in capsys.readouterr().err.splitlines() if "watched" in line]
+    assert [line.split(" is ")[1].split(":")[0] for line in lines] == ["starting", "running"]
+
+
+def test_configure_without_credentials_fails_check_with_the_fix(
+    qpu: RunningEmulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    for name in ("SCW_SECRET_KEY", "SCW_DEFAULT_PROJECT_ID", "SCW_API_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SCW_CONFIG_PATH", str(tmp_path / "none.yaml"))
+    bare = SessionProvider()
+    bare.configure(ConfigureRequest(Config({}, "project")))
+    reasons = {f.property: f.reason for f in bare.check({}, {"platform_name": PLATFORM}).failures}
+    assert "SCW_SECRET_KEY" in reasons["platform_name"]
+    assert "qpu:projectId" in reasons["project_id"]
+
+
+def test_derived_ids_fit_the_api_limit() -> None:
+    assert len(derived_deduplication_id("x" * 5000, 10**9, 3)) <= 128
