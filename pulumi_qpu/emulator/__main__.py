@@ -116,6 +116,7 @@ def options_from_args(args: argparse.Namespace) -> EmulatorOptions:
         faults=faults,
         state_file=args.state_file,
         platforms_file=args.platforms,
+        tenants_generated=not (args.secret_key or args.project_id or args.tenant),
     )
 
 

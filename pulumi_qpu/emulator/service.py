@@ -64,6 +64,10 @@ __all__ = ["Emulator", "EmulatorOptions", "Tenant"]
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _LIVE = ("starting", "running")
 _UPDATABLE = ("name", "max_idle_duration", "max_duration", "tags")
+# Fields a session has (or was created with) that PATCH cannot change.
+_IMMUTABLE = (set(Session.model_fields) | set(CreateSessionRequest.model_fields)) - set(
+    _UPDATABLE
+)
 # Sort ranks follow the enums' declaration order in the contract (a database enum sorts so).
 _STATUS_RANK = {status.value: rank for rank, status in enumerate(SessionStatus)}
 _TYPE_RANK = {value.value: rank for rank, value in enumerate(PlatformType)}
@@ -91,6 +95,8 @@ class EmulatorOptions:
     faults: FaultSettings = field(default_factory=FaultSettings)
     state_file: str | None = None
     platforms_file: str | None = None
+    tenants_generated: bool = False
+    """True when no key or project was given: a state file then keeps the first ones."""
 
 
 def _is_uuid(value: str) -> bool:
@@ -241,6 +247,14 @@ class Emulator:
             raise ValueError("at least one tenant (secret key and project) is needed")
         self.options = options
         self.store = SessionStore(options.state_file)
+        stored = self.store.get_meta("tenants")
+        if options.tenants_generated and stored:
+            # Same keys and projects as the first run on this state file.
+            options.tenants = [Tenant(key, tuple(projects)) for key, projects in stored]
+        else:
+            self.store.set_meta(
+                "tenants", [[t.secret_key, list(t.project_ids)] for t in options.tenants]
+            )
         self.clock = EmulatedClock(options.time_scale)
         # The clock never goes back, even across a restart on the same state file.
         high_water = self.store.get_meta("clock_high_water")
@@ -532,7 +546,7 @@ class Emulator:
                     "reason": "constraint",
                     "help_message": (
                         "this field cannot be updated; only " + ", ".join(_UPDATABLE) + " can"
-                        if name in Session.model_fields
+                        if name in _IMMUTABLE
                         else "unknown field"
                     ),
                 }
