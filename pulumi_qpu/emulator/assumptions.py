@@ -78,6 +78,10 @@ IDLE_MEANS_NO_JOB: Final = True
 when the session starts running: a running session ends at
 ``started_at + min(max_duration, max_idle_duration)`` (or when its booking slot closes)."""
 
+BOOKED_DURATIONS_DEFAULT_TO_SLOT: Final = True
+"""On a booked session, an omitted max_duration or max_idle_duration defaults to the length
+of the booked slot (the slot is paid for; idling in it does not end it early)."""
+
 BOOKING_OPTIONAL_ON_BOOKABLE: Final = True
 """A bookable platform also accepts sessions without booking_demand (they start on demand)."""
 

@@ -39,12 +39,14 @@ def _seconds(wire: str) -> timedelta:
 def running_deadline(record: SessionRecord) -> tuple[datetime, str]:
     """When a running session ends by itself, and why."""
     assert record.started_at is not None, "only running sessions have a deadline"
-    candidates = [
+    candidates = []
+    # On a tie the first reason wins: the slot closing explains more than a duration.
+    if record.booking_finished_at is not None:
+        candidates.append((record.booking_finished_at, REASON_BOOKING_CLOSED))
+    candidates += [
         (record.started_at + _seconds(record.max_duration), REASON_MAX_DURATION),
         (record.started_at + _seconds(record.max_idle_duration), REASON_MAX_IDLE),
     ]
-    if record.booking_finished_at is not None:
-        candidates.append((record.booking_finished_at, REASON_BOOKING_CLOSED))
     moment, reason = min(candidates, key=lambda candidate: candidate[0])
     return max(moment, record.end_floor), reason
 

@@ -65,9 +65,7 @@ _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 _LIVE = ("starting", "running")
 _UPDATABLE = ("name", "max_idle_duration", "max_duration", "tags")
 # Fields a session has (or was created with) that PATCH cannot change.
-_IMMUTABLE = (set(Session.model_fields) | set(CreateSessionRequest.model_fields)) - set(
-    _UPDATABLE
-)
+_IMMUTABLE = (set(Session.model_fields) | set(CreateSessionRequest.model_fields)) - set(_UPDATABLE)
 # Sort ranks follow the enums' declaration order in the contract (a database enum sorts so).
 _STATUS_RANK = {status.value: rank for rank, status in enumerate(SessionStatus)}
 _TYPE_RANK = {value.value: rank for rank, value in enumerate(PlatformType)}
@@ -433,6 +431,11 @@ class Emulator:
             booking_started_at, booking_finished_at = self._check_booking(request, platform, now)
             start_at = booking_started_at
             booking_id = str(uuid.uuid4())
+        default_idle = assumptions.DEFAULT_MAX_IDLE_DURATION
+        default_duration = assumptions.DEFAULT_MAX_DURATION
+        if booking_started_at is not None and booking_finished_at is not None:
+            slot = (booking_finished_at - booking_started_at).total_seconds()
+            default_idle = default_duration = f"{format(Decimal(str(slot)).normalize(), 'f')}s"
         record = SessionRecord(
             id=session_id,
             project_id=request.project_id,
@@ -440,8 +443,8 @@ class Emulator:
             name=request.name or f"{assumptions.GENERATED_NAME_PREFIX}{session_id[:8]}",
             created_at=now,
             updated_at=now,
-            max_idle_duration=request.max_idle_duration or assumptions.DEFAULT_MAX_IDLE_DURATION,
-            max_duration=request.max_duration or assumptions.DEFAULT_MAX_DURATION,
+            max_idle_duration=request.max_idle_duration or default_idle,
+            max_duration=request.max_duration or default_duration,
             status="starting",
             start_at=start_at,
             end_floor=now,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -35,3 +36,8 @@ def create(
     assert response.status_code == 200, response.text
     result: dict[str, Any] = response.json()
     return result
+
+
+def emulated_now(emulator: RunningEmulator) -> datetime:
+    """The emulator's current (emulated) time; tests advance it, so it runs ahead of ours."""
+    return datetime.fromisoformat(str(emulator.state()["now"]).replace("Z", "+00:00"))

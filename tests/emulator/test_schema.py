@@ -7,7 +7,7 @@ response protocols and drives the emulator through each endpoint and error statu
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from openapi_core import OpenAPI
 from openapi_core.datatypes import RequestParameters
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
-from tests.emulator.helpers import api, create, platform_id
+from tests.emulator.helpers import api, create, emulated_now, platform_id
 from tests.support.emulator import RunningEmulator
 
 SCHEMA = Path(__file__).resolve().parents[2] / "schema" / "qaas-sessions.openapi.yml"
@@ -119,7 +119,7 @@ def test_error_replies_match_schema(checked: Checked, emulator: RunningEmulator)
 
 def test_booking_replies_match_schema(checked: Checked, emulator: RunningEmulator) -> None:
     garnet = platform_id(checked.client, "QPU-GARNET-20PQ")
-    start = datetime.now(timezone.utc) + timedelta(days=1)
+    start = emulated_now(emulator) + timedelta(days=1)
     demand = {
         "started_at": start.isoformat(),
         "finished_at": (start + timedelta(hours=1)).isoformat(),

@@ -66,7 +66,12 @@ def test_patch_changes_the_four_mutable_fields_and_updated_at(emulator: RunningE
         emulator.advance(1)
         patched = client.patch(
             f"/sessions/{session['id']}",
-            json={"name": "b", "tags": ["y", "z"], "max_duration": "5400s", "max_idle_duration": "60s"},
+            json={
+                "name": "b",
+                "tags": ["y", "z"],
+                "max_duration": "5400s",
+                "max_idle_duration": "60s",
+            },
         ).json()
     assert (patched["name"], patched["tags"]) == ("b", ["y", "z"])
     assert (patched["max_duration"], patched["max_idle_duration"]) == ("5400s", "60s")
@@ -238,7 +243,8 @@ def test_sessions_on_every_non_maintenance_platform_can_be_created(
         platforms = client.get("/platforms", params={"page_size": 100}).json()["platforms"]
         for platform in platforms:
             if platform["availability"] != "maintenance":
-                assert create(client, emulator.project_id, platform["id"])["platform_id"] == (
-                    platform["id"]
+                assert (
+                    create(client, emulator.project_id, platform["id"])["platform_id"]
+                    == (platform["id"])
                 )
         assert platform_id(client)
