@@ -1,0 +1,88 @@
+"""The command line: printed lines, options, and refusals."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+from pulumi_qpu.emulator.__main__ import build_parser, options_from_args
+from tests.support.emulator import EmulatorFactory
+
+
+def test_first_line_gives_the_url_and_exports_follow(emulator_factory: EmulatorFactory) -> None:
+    server = emulator_factory()
+    lines = server.output.splitlines()
+    assert lines[0] == f"qpu-emulator listening on {server.url}"
+    assert lines[1:4] == [
+        f"export SCW_API_URL={server.url}",
+        f"export SCW_SECRET_KEY={server.secret_key}",
+        f"export SCW_DEFAULT_PROJECT_ID={server.project_id}",
+    ]
+    assert lines[4] == "export SCW_ACCESS_KEY=SCWEMULATOR000000000"
+    assert lines[5] == f"# tenant {server.other_secret_key} {server.other_project_id}"
+
+
+def test_the_printed_url_serves_platforms(emulator_factory: EmulatorFactory) -> None:
+    server = emulator_factory()
+    response = httpx.get(
+        server.url + "/qaas/v1alpha1/platforms", headers={"X-Auth-Token": server.secret_key}
+    )
+    assert response.json()["total_count"] == 16
+
+
+def test_keys_and_projects_are_generated_when_omitted() -> None:
+    options = options_from_args(build_parser().parse_args([]))
+    main, other = options.tenants
+    assert main.secret_key != other.secret_key
+    assert main.project_ids != other.project_ids
+    assert options.tenants_generated
+
+
+def test_given_keys_are_used_as_given() -> None:
+    args = build_parser().parse_args(
+        ["--secret-key", "k", "--project-id", "p", "--tenant", "k2:p2,p3", "--seed", "3"]
+    )
+    options = options_from_args(args)
+    assert [(t.secret_key, t.project_ids) for t in options.tenants] == [
+        ("k", ("p",)),
+        ("k2", ("p2", "p3")),
+    ]
+    assert options.seed == 3
+    assert not options.tenants_generated
+
+
+def test_malformed_tenant_is_refused() -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--tenant", "no-colon"])
+
+
+def test_help_lists_every_option() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "pulumi_qpu.emulator", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
+    for option in (
+        "--host",
+        "--port",
+        "--secret-key",
+        "--project-id",
+        "--tenant",
+        "--state-file",
+        "--platforms",
+        "--start-delay",
+        "--stop-delay",
+        "--time-scale",
+        "--seed",
+        "--error-rate",
+        "--throttle-rate",
+        "--reset-rate",
+        "--drop-create-rate",
+        "--latency",
+    ):
+        assert option in result.stdout
