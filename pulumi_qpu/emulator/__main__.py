@@ -15,7 +15,6 @@ so a shell can ``eval`` the export lines and a parent process can parse the firs
 from __future__ import annotations
 
 import argparse
-import sys
 import uuid
 from collections.abc import Sequence
 
@@ -122,11 +121,16 @@ def options_from_args(args: argparse.Namespace) -> EmulatorOptions:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the emulator until interrupted."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.time_scale <= 0:
+        parser.error("--time-scale must be greater than zero")
+    if args.start_delay < 0 or args.stop_delay < 0:
+        parser.error("--start-delay and --stop-delay must be >= 0")
     try:
         options = options_from_args(args)
-    except ValueError as exc:
-        sys.exit(f"qpu-emulator: {exc}")
+    except ValueError as exc:  # pydantic's ValidationError of a fault setting is one
+        parser.error(str(exc))
     serve(options, host=args.host, port=args.port, log_level=args.log_level)
 
 

@@ -214,7 +214,9 @@ class EmulatorApp:
         """``GET /sessions``."""
         projects = self._projects(request)
         query = request.query_params
-        return _json(self.emulator.list_sessions(projects, dict(query), query.getlist("tags")))
+        # "?tags=" (an empty value) is how some clients send "no tag filter".
+        tags = [tag for tag in query.getlist("tags") if tag]
+        return _json(self.emulator.list_sessions(projects, dict(query), tags))
 
     async def create_session(self, request: Request, _: dict[str, str]) -> Response:
         """``POST /sessions``."""

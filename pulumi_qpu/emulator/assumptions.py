@@ -58,7 +58,8 @@ DEFAULT_STOP_DELAY_SECONDS: Final = 1.0
 """Emulated seconds from ``stopping`` to ``stopped`` (option ``--stop-delay``)."""
 
 TAG_FILTER_MATCHES_ALL: Final = True
-"""``?tags=a&tags=b`` lists sessions carrying every given tag (not any of them)."""
+"""``?tags=a&tags=b`` lists sessions carrying every given tag (not any of them); an empty
+value (``?tags=``) is no filter."""
 
 TERMINATE_STOPPED_IS_NOOP: Final = True
 """Terminate on a ``stopping``/``stopped`` session returns it unchanged with 200."""
