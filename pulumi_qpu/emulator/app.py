@@ -32,6 +32,7 @@ from pulumi_qpu.emulator.problems import (
     too_many_requests,
 )
 from pulumi_qpu.emulator.service import Emulator
+from pulumi_qpu.models import format_timestamp
 
 __all__ = ["ADMIN_PREFIX", "API_PREFIX", "EmulatorApp", "route_keys"]
 
@@ -294,7 +295,7 @@ class EmulatorApp:
         if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
             raise invalid_argument("seconds", "constraint", "a number of seconds >= 0")
         moment = self.emulator.advance(float(seconds))
-        return _json({"now": moment.isoformat().replace("+00:00", "Z")})
+        return _json({"now": format_timestamp(moment)})
 
     async def admin_get_faults(self, request: Request, _: dict[str, str]) -> Response:
         """Return the fault settings, with what is left of the script."""

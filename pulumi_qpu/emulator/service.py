@@ -305,12 +305,17 @@ class Emulator:
             self._counters.clear()
 
     def reset(self) -> None:
-        """Back to the start: no session, start-up faults and delays, zero counters."""
+        """Back to the start: no session, start-up faults, delays and time scale, zero counters.
+
+        The clock is not rewound: time only moves forward, for clients as for the store.
+        """
         with self.store.lock:
             self.store.clear()
         self.faults.configure(self.options.faults)
         self.start_delay = self.options.start_delay
         self.stop_delay = self.options.stop_delay
+        if self.clock.time_scale != self.options.time_scale:
+            self.clock.set_time_scale(self.options.time_scale)
         self.reset_counters()
 
     # --- auth -----------------------------------------------------------------------

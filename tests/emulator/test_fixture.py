@@ -42,3 +42,16 @@ def test_dedicated_emulator_takes_options(emulator_factory: EmulatorFactory) -> 
     server = emulator_factory(start_delay=0)
     with api(server) as client:
         assert create(client, server.project_id)["status"] == "running"
+
+
+def test_reset_restores_start_up_delays_and_time_scale(emulator: RunningEmulator) -> None:
+    emulator.configure(start_delay=0, stop_delay=0, time_scale=50)
+    emulator.reset()
+    state = emulator.state()
+    assert (state["start_delay"], state["stop_delay"], state["time_scale"]) == (3.0, 1.0, 1.0)
+
+
+def test_reset_never_rewinds_the_clock(emulator: RunningEmulator) -> None:
+    later = emulator.advance(3600)
+    emulator.reset()
+    assert emulator.state()["now"] >= later
