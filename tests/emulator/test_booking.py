@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import httpx
-import pytest
 
-from tests.emulator.helpers import api, create, emulated_now, platform_id
+from tests.emulator.helpers import create, emulated_now, platform_id
 from tests.support.emulator import RunningEmulator
 
 # QPU-GARNET-20PQ rules (platforms.json): 15 min to 4 h, booked 1 h to 30 days ahead,
@@ -26,12 +24,6 @@ def _demand(start: datetime, hours: float = 1) -> dict[str, str]:
         "description": "calibration run",
         "time_zone": "Europe/Paris",
     }
-
-
-@pytest.fixture
-def client(emulator: RunningEmulator) -> Iterator[httpx.Client]:
-    with api(emulator) as session_client:
-        yield session_client
 
 
 def _book(client: httpx.Client, project: str, demand: dict[str, Any]) -> httpx.Response:

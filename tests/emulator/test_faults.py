@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 
@@ -12,12 +10,6 @@ from tests.support.emulator import EmulatorFactory, RunningEmulator
 
 CREATE = "POST /qaas/v1alpha1/sessions"
 LIST_PLATFORMS = "GET /qaas/v1alpha1/platforms"
-
-
-@pytest.fixture
-def client(emulator: RunningEmulator) -> Iterator[httpx.Client]:
-    with api(emulator) as session_client:
-        yield session_client
 
 
 def test_scripted_error_fails_the_next_matching_requests_only(

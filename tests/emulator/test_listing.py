@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.emulator.helpers import api, create, platform_id
+from tests.emulator.helpers import create, platform_id
 from tests.support.emulator import RunningEmulator
-
-
-@pytest.fixture
-def client(emulator: RunningEmulator) -> Iterator[httpx.Client]:
-    with api(emulator) as session_client:
-        yield session_client
 
 
 def _list(client: httpx.Client, project: str, **params: Any) -> dict[str, Any]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ import pytest
 from pulumi_qpu.emulator.catalogue import PLATFORM_ID_NAMESPACE
 from pulumi_qpu.models import ListPlatformsResponse
 from tests.emulator.helpers import api
-from tests.support.emulator import EmulatorFactory, RunningEmulator
+from tests.support.emulator import EmulatorFactory
 
 NAMES_FROM_THE_NOTES = {
     "EMU-AER-H100",
@@ -34,12 +33,6 @@ NAMES_FROM_THE_NOTES = {
     "QPU-IBEX-12PQ",
     "QPU-FRESNEL-100PQ-FR",
 }
-
-
-@pytest.fixture
-def client(emulator: RunningEmulator) -> Iterator[httpx.Client]:
-    with api(emulator) as session_client:
-        yield session_client
 
 
 def _platforms(client: httpx.Client, **params: Any) -> list[dict[str, Any]]:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.emulator.helpers import api, create, platform_id
+from tests.emulator.helpers import create, platform_id
 from tests.support.emulator import RunningEmulator
 
 NIL = "00000000-0000-0000-0000-000000000000"
@@ -27,12 +26,6 @@ def _only(response: httpx.Response) -> tuple[str, str]:
     (detail,) = _details(response)
     assert detail["help_message"]
     return detail["argument_name"], detail["reason"]
-
-
-@pytest.fixture
-def client(emulator: RunningEmulator) -> Iterator[httpx.Client]:
-    with api(emulator) as session_client:
-        yield session_client
 
 
 def test_malformed_json_is_400_body_format(client: httpx.Client) -> None:
