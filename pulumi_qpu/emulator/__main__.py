@@ -86,6 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     faults.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
     parser.add_argument(
+        "--exit-with-parent",
+        action="store_true",
+        help="exit when stdin closes (for a parent process that may die without stopping it)",
+    )
+    parser.add_argument(
         "--log-level", default="warning", help="uvicorn log level (warning); 'info' logs requests"
     )
     return parser
@@ -131,7 +136,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         options = options_from_args(args)
     except ValueError as exc:  # pydantic's ValidationError of a fault setting is one
         parser.error(str(exc))
-    serve(options, host=args.host, port=args.port, log_level=args.log_level)
+    serve(
+        options,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        exit_with_parent=args.exit_with_parent,
+    )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import socket
 import sys
+import threading
 from typing import TextIO
 
 import uvicorn
@@ -53,8 +54,22 @@ def announce(url: str, options: EmulatorOptions, out: TextIO = sys.stdout) -> No
     out.flush()
 
 
-def serve(options: EmulatorOptions, *, host: str, port: int, log_level: str = "warning") -> None:
-    """Serve the emulator until interrupted."""
+def _exit_on_stdin_eof(server: uvicorn.Server) -> None:
+    # A parent killed outright cannot stop us; its end of our stdin closing tells us.
+    while sys.stdin.buffer.read(4096):
+        pass
+    server.should_exit = True
+
+
+def serve(
+    options: EmulatorOptions,
+    *,
+    host: str,
+    port: int,
+    log_level: str = "warning",
+    exit_with_parent: bool = False,
+) -> None:
+    """Serve the emulator until interrupted (or, with ``exit_with_parent``, stdin closes)."""
     emulator = Emulator(options)
     app = EmulatorApp(emulator)
     sock = bind(host, port)
@@ -69,4 +84,7 @@ def serve(options: EmulatorOptions, *, host: str, port: int, log_level: str = "w
         access_log=log_level in ("debug", "trace", "info"),
         timeout_graceful_shutdown=1,
     )
-    uvicorn.Server(config).run(sockets=[sock])
+    server = uvicorn.Server(config)
+    if exit_with_parent:
+        threading.Thread(target=_exit_on_stdin_eof, args=(server,), daemon=True).start()
+    server.run(sockets=[sock])

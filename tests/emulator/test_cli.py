@@ -86,3 +86,23 @@ def test_help_lists_every_option() -> None:
         "--latency",
     ):
         assert option in result.stdout
+
+
+def test_exit_with_parent_stops_when_stdin_closes() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pulumi_qpu.emulator", "--exit-with-parent"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    assert process.stdin is not None
+    assert process.stdout.readline().startswith("qpu-emulator listening on http://")
+    process.stdin.close()  # what a parent's death does to the pipe
+    try:
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        process.stdout.close()

@@ -83,13 +83,16 @@ class RunningEmulator:
     # --- process --------------------------------------------------------------------
 
     def _start(self) -> None:
-        command = [sys.executable, "-m", "pulumi_qpu.emulator", "--port", "0"]
+        # --exit-with-parent: if this process dies without stop(), the emulator sees its
+        # stdin close and exits instead of lingering.
+        command = [sys.executable, "-m", "pulumi_qpu.emulator", "--port", "0", "--exit-with-parent"]
         command += _arguments(self.options)
         env = dict(os.environ)
         env["PYTHONUNBUFFERED"] = "1"
         process = subprocess.Popen(
             command,
             cwd=_ROOT,
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -146,8 +149,9 @@ class RunningEmulator:
         if self._pump is not None:
             self._pump.join(timeout=_STOP_TIMEOUT)
             self._pump = None
-        if process.stdout is not None:
-            process.stdout.close()
+        for pipe in (process.stdin, process.stdout):
+            if pipe is not None:
+                pipe.close()
 
     def restart(self) -> None:
         """Stop and start again with the same options (same state file, new port)."""
