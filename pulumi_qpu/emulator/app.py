@@ -141,7 +141,7 @@ class EmulatorApp:
             if message["type"] == "lifespan.startup":
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                self.emulator.store.close()
+                self.emulator.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

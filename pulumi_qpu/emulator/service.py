@@ -71,6 +71,7 @@ _STATUS_RANK = {status.value: rank for rank, status in enumerate(SessionStatus)}
 _TYPE_RANK = {value.value: rank for rank, value in enumerate(PlatformType)}
 _TECHNOLOGY_RANK = {value.value: rank for rank, value in enumerate(PlatformTechnology)}
 _T = TypeVar("_T", bound=BaseModel)
+_Item = TypeVar("_Item")
 
 
 @dataclass(frozen=True)
@@ -208,11 +209,6 @@ def _page(items: Sequence[_Item], page: int, page_size: int) -> list[_Item]:
     return list(items[start : start + page_size])
 
 
-_Item = TypeVar("_Item")
-
-_EPOCH = datetime.min.replace(tzinfo=None)
-
-
 def _session_sort_key(order: str) -> Callable[[SessionRecord], Any]:
     field_name = order.rsplit("_", 1)[0]
     if field_name == "name":
@@ -255,9 +251,11 @@ class Emulator:
             )
         self.clock = EmulatedClock(options.time_scale)
         # The clock never goes back, even across a restart on the same state file.
-        high_water = self.store.get_meta("clock_high_water")
-        if high_water:
-            self.clock.not_before(datetime.fromisoformat(high_water))
+        stored_time = self.store.get_meta("clock_high_water")
+        self._high_water: datetime | None = None
+        if stored_time:
+            self._high_water = datetime.fromisoformat(stored_time)
+            self.clock.not_before(self._high_water)
         self.catalogue = (
             Catalogue.from_file(options.platforms_file)
             if options.platforms_file
@@ -279,7 +277,16 @@ class Emulator:
         return self.clock.now()
 
     def _remember_time(self, moment: datetime) -> None:
-        self.store.set_meta("clock_high_water", moment.isoformat())
+        with self.store.lock:
+            # Only ever forward: a "now" read before a concurrent advance is older.
+            if self._high_water is None or moment > self._high_water:
+                self._high_water = moment
+                self.store.set_meta("clock_high_water", moment.isoformat())
+
+    def close(self) -> None:
+        """Remember the time (a restart continues from it) and close the store."""
+        self._remember_time(self.now())
+        self.store.close()
 
     def advance(self, seconds: float) -> datetime:
         """Move the emulated clock forward."""
@@ -336,6 +343,7 @@ class Emulator:
     def _settled(self, record: SessionRecord, now: datetime) -> SessionRecord:
         if settle(record, now, self.stop_delay):
             self.store.update(record)
+            self._remember_time(now)
         return record
 
     def _visible(self, projects: frozenset[str], session_id: str) -> SessionRecord:
