@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -35,6 +36,8 @@ from pulumi_qpu.emulator.service import Emulator
 from pulumi_qpu.models import format_timestamp
 
 __all__ = ["ADMIN_PREFIX", "API_PREFIX", "EmulatorApp", "route_keys"]
+
+_log = logging.getLogger("pulumi_qpu.emulator")
 
 API_PREFIX = "/qaas/v1alpha1"
 ADMIN_PREFIX = "/_emulator"
@@ -205,6 +208,10 @@ class EmulatorApp:
             return await route.handler(request, params)
         except ReplyError as problem:
             return _problem(problem)
+        except Exception:
+            # A bug of the emulator: say so in the API's format, and log it for the tests.
+            _log.exception("%s %s failed", request.method, request.url.path)
+            return _json({"type": "internal_error", "message": "emulator bug; see its log"}, 500)
 
     def _projects(self, request: Request) -> frozenset[str]:
         return self.emulator.authenticate(request.headers.get("x-auth-token"))
