@@ -219,11 +219,13 @@ def bench_listing(emulator: RunningEmulator, counts: list[int]) -> list[str]:
         "",
         "`sum(1 for _ in client.list_sessions())` (page_size 100, the emulator's maximum). "
         "Peak memory is traced by tracemalloc while iterating; the last column keeps every "
-        "session in a list instead, to show what laziness saves. Wall time is measured "
-        "without tracemalloc.",
+        "session in a list instead, to show what laziness saves. Wall time and client CPU "
+        "(this process's CPU time; the emulator is another process) are measured without "
+        "tracemalloc.",
         "",
-        "| sessions | requests | wall time | peak memory, iterating | peak memory, list() |",
-        "| ---: | ---: | ---: | ---: | ---: |",
+        "| sessions | requests | wall time | client CPU | client CPU per session "
+        "| peak memory, iterating | peak memory, list() |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     with our_client(emulator) as client:
         platform_id = client.find_platform("EMU-AER-16C-128M").id
@@ -232,9 +234,9 @@ def bench_listing(emulator: RunningEmulator, counts: list[int]) -> list[str]:
             fill(client, platform_id, count, have)
             have = count
             emulator.reset_counters()
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
             seen = sum(1 for _ in client.list_sessions())
-            wall = time.perf_counter() - start
+            wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
             requests = emulator.counters().get(LIST, 0)
             assert seen == count, (seen, count)
             tracemalloc.start()
@@ -247,7 +249,8 @@ def bench_listing(emulator: RunningEmulator, counts: list[int]) -> list[str]:
             tracemalloc.stop()
             del kept
             row = (
-                f"| {count:,} | {requests} | {wall:.2f} s | {peak_iter / 2**20:.2f} MiB "
+                f"| {count:,} | {requests} | {wall:.2f} s | {cpu:.2f} s "
+                f"| {cpu / count * 1e6:.0f} µs | {peak_iter / 2**20:.2f} MiB "
                 f"| {peak_list / 2**20:.1f} MiB |"
             )
             print(row, flush=True)
