@@ -74,7 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
     faults.add_argument("--error-rate", type=float, default=0.0, help="share of 5xx replies")
     faults.add_argument("--error-status", type=int, default=503, help="status of those (503)")
     faults.add_argument("--throttle-rate", type=float, default=0.0, help="share of 429 replies")
-    faults.add_argument("--retry-after", type=int, default=1, help="Retry-After of a 429 (1)")
+    faults.add_argument(
+        "--retry-after",
+        type=int,
+        default=assumptions.DEFAULT_RETRY_AFTER_SECONDS,
+        help="Retry-After of a 429 (%(default)s)",
+    )
     faults.add_argument(
         "--reset-rate", type=float, default=0.0, help="share of connections reset unanswered"
     )

@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from pulumi_qpu.emulator import connections
+from pulumi_qpu.emulator import assumptions, connections
 from pulumi_qpu.emulator.faults import FaultDecision, FaultSettings
 from pulumi_qpu.emulator.problems import (
     ReplyError,
@@ -193,7 +193,9 @@ class EmulatorApp:
             raise ConnectionResetError("injected connection reset")
         if decision.kind == "throttle":
             moment = self.emulator.now() + timedelta(seconds=decision.retry_after)
-            return _problem(too_many_requests(0, decision.retry_after, moment))
+            return _problem(
+                too_many_requests(assumptions.INJECTED_THROTTLE_LIMIT, decision.retry_after, moment)
+            )
         if decision.type:
             body: dict[str, object] = {
                 "type": decision.type,

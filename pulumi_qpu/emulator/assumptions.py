@@ -96,3 +96,6 @@ RATE_LIMIT_ENFORCED: Final = False
 
 DEFAULT_RETRY_AFTER_SECONDS: Final = 1
 """``Retry-After`` (and ``reset_seconds``) of an injected 429."""
+
+INJECTED_THROTTLE_LIMIT: Final = 100
+"""``limit`` of an injected 429 body (informational: no limit is counted)."""

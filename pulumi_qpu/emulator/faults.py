@@ -23,6 +23,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pulumi_qpu.emulator import assumptions
+
 __all__ = ["FaultDecision", "FaultInjector", "FaultKind", "FaultSettings", "ScriptedFault"]
 
 FaultKind = Literal["error", "throttle", "reset", "drop"]
@@ -53,7 +55,7 @@ class FaultSettings(BaseModel):
     error_rate: float = Field(default=0.0, ge=0, le=1)
     error_status: int = Field(default=503, ge=500, le=599)
     throttle_rate: float = Field(default=0.0, ge=0, le=1)
-    retry_after: int = Field(default=1, ge=0)
+    retry_after: int = Field(default=assumptions.DEFAULT_RETRY_AFTER_SECONDS, ge=0)
     reset_rate: float = Field(default=0.0, ge=0, le=1)
     drop_create_rate: float = Field(default=0.0, ge=0, le=1)
     latency: float = Field(default=0.0, ge=0, description="seconds added to each request")
