@@ -18,9 +18,11 @@ def test_restart_on_the_same_state_file_keeps_every_session(
         gone = create(client, server.project_id, name="gone")
         client.delete(f"/sessions/{gone['id']}")
     before = server.sessions()
+    url = server.url
 
     server.restart()
 
+    assert server.url == url
     assert server.sessions() == before
     with api(server) as client:
         assert client.get(f"/sessions/{kept['id']}").json() == kept
@@ -69,5 +71,5 @@ def test_in_memory_state_starts_empty(emulator_factory: EmulatorFactory) -> None
     server = emulator_factory()
     with api(server) as client:
         create(client, server.project_id)
-    server.restart()
+    server.restart(same_port=False)
     assert server.sessions() == []

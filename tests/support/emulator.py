@@ -82,10 +82,11 @@ class RunningEmulator:
 
     # --- process --------------------------------------------------------------------
 
-    def _start(self) -> None:
+    def _start(self, port: int = 0) -> None:
         # --exit-with-parent: if this process dies without stop(), the emulator sees its
         # stdin close and exits instead of lingering.
-        command = [sys.executable, "-m", "pulumi_qpu.emulator", "--port", "0", "--exit-with-parent"]
+        command = [sys.executable, "-m", "pulumi_qpu.emulator", "--exit-with-parent"]
+        command += ["--port", str(port)]
         command += _arguments(self.options)
         env = dict(os.environ)
         env["PYTHONUNBUFFERED"] = "1"
@@ -153,10 +154,15 @@ class RunningEmulator:
             if pipe is not None:
                 pipe.close()
 
-    def restart(self) -> None:
-        """Stop and start again with the same options (same state file, new port)."""
+    def restart(self, *, same_port: bool = True) -> None:
+        """Stop and start again with the same options and state file.
+
+        By default on the same port, so clients configured with :attr:`url` keep working
+        (as after a real server restart); ``same_port=False`` takes a fresh free port.
+        """
+        port = httpx.URL(self.url).port if same_port and self.url else None
         self.stop()
-        self._start()
+        self._start(port or 0)
 
     @property
     def output(self) -> str:
