@@ -172,6 +172,7 @@ def test_read_timeout_on_create_without_deduplication_id_is_not_retried(
     emulator.set_faults(latency=0.3)
     with pytest.raises(RequestTimeoutError):
         client.create_session(platform_id=platform_id)
+    settle(emulator, attempts=1, latency=0.3)  # so nothing lands in the next test
     assert emulator.counters()[CREATE] == 1
 
 
