@@ -7,17 +7,22 @@ from typing import Any
 
 import httpx
 
+from tests.emulator.contract import check_reply
 from tests.support.emulator import RunningEmulator
 
 API = "/qaas/v1alpha1"
 
 
 def api(emulator: RunningEmulator, secret_key: str | None = None) -> httpx.Client:
-    """An httpx client on the emulator's API with a key (the main one by default)."""
+    """An httpx client on the emulator's API with a key (the main one by default).
+
+    Every reply it gets is checked against the project's OpenAPI schema.
+    """
     return httpx.Client(
         base_url=emulator.url + API,
         headers={"X-Auth-Token": secret_key or emulator.secret_key},
         timeout=10.0,
+        event_hooks={"response": [check_reply]},
     )
 
 
