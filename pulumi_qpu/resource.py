@@ -6,8 +6,6 @@ every input, its default and whether a change updates in place or replaces is li
 ``docs/provider.md``.
 """
 
-from __future__ import annotations
-
 import pickle
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
