@@ -83,6 +83,11 @@ BOOKED_DURATIONS_DEFAULT_TO_SLOT: Final = True
 """On a booked session, an omitted max_duration or max_idle_duration defaults to the length
 of the booked slot (the slot is paid for; idling in it does not end it early)."""
 
+CANCELLATION_WINDOW_ENFORCED: Final = True
+"""Terminating or deleting a booked session that still waits for its slot is refused
+(412 precondition_failed) once the slot opens within the platform's
+max_cancellation_duration; before that window, and once the slot is open, it is allowed."""
+
 BOOKING_OPTIONAL_ON_BOOKABLE: Final = True
 """A bookable platform also accepts sessions without booking_demand (they start on demand)."""
 

@@ -611,11 +611,30 @@ class Emulator:
             now = self.now()
             record = self._settled(self._visible(projects, session_id), now)
             if record.status in _LIVE:
+                self._check_cancellation(record, now)
                 begin_stop(record, now, REASON_TERMINATED, self.stop_delay)
                 settle(record, now, self.stop_delay)
                 self.store.update(record)
                 self._remember_time(now)
             return to_wire(record)
+
+    def _check_cancellation(self, record: SessionRecord, now: datetime) -> None:
+        """Refuse to cancel a booking whose slot opens within the cancellation window."""
+        opens = record.booking_started_at
+        if opens is None or record.status != "starting" or now >= opens:
+            return
+        platform = self.catalogue.get(record.platform_id)
+        rules = platform.booking_requirement if platform is not None else None
+        if rules is None or rules.max_cancellation_duration is None:
+            return
+        window = timedelta(seconds=float(wire_duration_seconds(rules.max_cancellation_duration)))
+        if now > opens - window:
+            raise precondition_failed(
+                "booking_cancellation_window_passed",
+                f"a booking on {platform.name if platform else record.platform_id} can be "
+                f"cancelled up to {rules.max_cancellation_duration} before its slot opens "
+                f"({format_timestamp(opens)}); terminate it once it runs instead",
+            )
 
     def delete_session(self, projects: frozenset[str], session_id: str) -> None:
         """``DELETE /sessions/{id}``: ends the session if live and removes it (tombstone)."""
@@ -623,6 +642,7 @@ class Emulator:
             now = self.now()
             record = self._settled(self._visible(projects, session_id), now)
             if record.status != "stopped":
+                self._check_cancellation(record, now)
                 begin_stop(record, now, REASON_DELETED, 0)
                 settle(record, now, 0)
             record.deleted_at = now

@@ -204,3 +204,28 @@ def test_platform_in_maintenance_refuses_sessions_with_412(
 
 def test_now_helper_is_utc(emulator: RunningEmulator) -> None:
     assert _now(emulator).tzinfo == timezone.utc
+
+
+def test_cancelling_a_booking_inside_the_cancellation_window_is_412(
+    client: httpx.Client, emulator: RunningEmulator
+) -> None:
+    session = _book(client, emulator.project_id, _demand(_now(emulator) + timedelta(hours=3)))
+    session = session.json()
+    emulator.advance(2 * 3600 + 60)  # the slot opens in 59 minutes; the window is 1 h
+    for response in (
+        client.post(f"/sessions/{session['id']}/terminate", json={}),
+        client.delete(f"/sessions/{session['id']}"),
+    ):
+        assert response.status_code == 412
+        assert response.json()["precondition"] == "booking_cancellation_window_passed"
+    emulator.advance(3600)  # the slot is open: ending the session early is allowed
+    assert client.delete(f"/sessions/{session['id']}").status_code == 204
+
+
+def test_cancelling_a_booking_before_the_window_is_allowed(
+    client: httpx.Client, emulator: RunningEmulator
+) -> None:
+    session = _book(client, emulator.project_id, _demand(_now(emulator) + timedelta(hours=3)))
+    response = client.post(f"/sessions/{session.json()['id']}/terminate", json={})
+    assert response.status_code == 200
+    assert response.json()["status"] in ("stopping", "stopped")
