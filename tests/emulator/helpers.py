@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from pulumi_qpu.emulator.catalogue import platform_id_for
 from tests.emulator.contract import check_reply
 from tests.support.emulator import RunningEmulator
 
@@ -26,17 +27,16 @@ def api(emulator: RunningEmulator, secret_key: str | None = None) -> httpx.Clien
     )
 
 
-def platform_id(client: httpx.Client, name: str = "EMU-AER-16C-128M") -> str:
-    """The id of a platform, by name."""
-    platforms = client.get("/platforms", params={"name": name}).json()["platforms"]
-    return str(platforms[0]["id"])
+def platform_id(name: str = "EMU-AER-16C-128M") -> str:
+    """The id of a built-in platform: ids are stable (test_platforms checks the API agrees)."""
+    return platform_id_for(name)
 
 
 def create(
     client: httpx.Client, project_id: str, platform: str | None = None, **fields: Any
 ) -> dict[str, Any]:
     """Create a session (200 expected) and return its JSON."""
-    body = {"project_id": project_id, "platform_id": platform or platform_id(client), **fields}
+    body = {"project_id": project_id, "platform_id": platform or platform_id(), **fields}
     response = client.post("/sessions", json=body)
     assert response.status_code == 200, response.text
     result: dict[str, Any] = response.json()

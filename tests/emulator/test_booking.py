@@ -27,7 +27,7 @@ def _demand(start: datetime, hours: float = 1) -> dict[str, str]:
 
 
 def _book(client: httpx.Client, project: str, demand: dict[str, Any]) -> httpx.Response:
-    garnet = platform_id(client, "QPU-GARNET-20PQ")
+    garnet = platform_id("QPU-GARNET-20PQ")
     return client.post(
         "/sessions", json={"project_id": project, "platform_id": garnet, "booking_demand": demand}
     )
@@ -47,7 +47,7 @@ def test_booking_on_a_non_bookable_platform_is_400(
         "/sessions",
         json={
             "project_id": emulator.project_id,
-            "platform_id": platform_id(client, "EMU-AER-H100"),
+            "platform_id": platform_id("EMU-AER-H100"),
             "booking_demand": _demand(start),
         },
     )
@@ -167,7 +167,7 @@ def test_cancelled_booking_no_longer_counts_against_the_quota(
 def test_retried_booked_create_with_deduplication_id_returns_the_same_session(
     client: httpx.Client, emulator: RunningEmulator
 ) -> None:
-    garnet = platform_id(client, "QPU-GARNET-20PQ")
+    garnet = platform_id("QPU-GARNET-20PQ")
     demand = _demand(_now(emulator) + timedelta(hours=1, minutes=5))
     first = create(
         client, emulator.project_id, garnet, booking_demand=demand, deduplication_id="b1"
@@ -183,7 +183,7 @@ def test_bookable_platform_without_booking_starts_on_demand(
     client: httpx.Client, emulator: RunningEmulator
 ) -> None:
     emulator.configure(start_delay=0)
-    session = create(client, emulator.project_id, platform_id(client, "QPU-GARNET-20PQ"))
+    session = create(client, emulator.project_id, platform_id("QPU-GARNET-20PQ"))
     assert session["status"] == "running"
     assert session["booking_id"] is None
 
@@ -195,7 +195,7 @@ def test_platform_in_maintenance_refuses_sessions_with_412(
         "/sessions",
         json={
             "project_id": emulator.project_id,
-            "platform_id": platform_id(client, "QPU-ASCELLA-6PQ"),
+            "platform_id": platform_id("QPU-ASCELLA-6PQ"),
         },
     )
     assert response.status_code == 412

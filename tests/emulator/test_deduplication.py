@@ -46,7 +46,7 @@ def test_dedup_id_of_a_deleted_session_can_be_used_again(emulator: RunningEmulat
 def test_dedup_is_scoped_to_the_project(emulator: RunningEmulator) -> None:
     with api(emulator) as mine, api(emulator, emulator.other_secret_key) as theirs:
         a = create(mine, emulator.project_id, deduplication_id="d")
-        b = create(theirs, emulator.other_project_id, platform_id(mine), deduplication_id="d")
+        b = create(theirs, emulator.other_project_id, platform_id(), deduplication_id="d")
     assert a["id"] != b["id"]
 
 
@@ -59,8 +59,7 @@ def test_sessions_without_dedup_id_are_never_merged(emulator: RunningEmulator) -
 def test_concurrent_creates_with_one_dedup_id_store_one_session(
     emulator: RunningEmulator,
 ) -> None:
-    with api(emulator) as client:
-        platform = platform_id(client)
+    platform = platform_id()
 
     def one(_: int) -> str:
         # A client per thread: each create arrives on its own connection, concurrently.

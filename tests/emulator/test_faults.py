@@ -71,7 +71,7 @@ def test_reset_aborts_the_connection_before_any_reply(
     with pytest.raises(httpx.TransportError):
         client.post(
             "/sessions",
-            json={"project_id": emulator.project_id, "platform_id": platform_id(client)},
+            json={"project_id": emulator.project_id, "platform_id": platform_id()},
         )
     assert emulator.sessions() == []
     assert emulator.counters()[CREATE] == 1
@@ -86,7 +86,7 @@ def test_drop_stores_the_create_but_never_replies(
             "/sessions",
             json={
                 "project_id": emulator.project_id,
-                "platform_id": platform_id(client),
+                "platform_id": platform_id(),
                 "name": "x",
             },
         )
@@ -99,7 +99,7 @@ def test_drop_create_rate_one_drops_every_create(
     client: httpx.Client, emulator: RunningEmulator
 ) -> None:
     emulator.set_faults(drop_create_rate=1.0)
-    platform = platform_id(client)  # not a create: answered
+    platform = platform_id()  # not a create: answered
     for _ in range(2):
         with pytest.raises(httpx.TransportError):
             client.post(

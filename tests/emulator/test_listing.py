@@ -73,7 +73,7 @@ def test_tags_filter_keeps_sessions_with_every_given_tag(
 def test_platform_filter_keeps_that_platforms_sessions(
     client: httpx.Client, emulator: RunningEmulator
 ) -> None:
-    h100 = platform_id(client, "EMU-AER-H100")
+    h100 = platform_id("EMU-AER-H100")
     create(client, emulator.project_id, h100, name="gpu")
     create(client, emulator.project_id, name="cpu")
     assert _names(_list(client, emulator.project_id, platform_id=h100)) == ["gpu"]

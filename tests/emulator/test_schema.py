@@ -63,7 +63,7 @@ def test_platform_replies_match_schema(checked: Checked) -> None:
 
 def test_session_replies_match_schema(checked: Checked, emulator: RunningEmulator) -> None:
     project = emulator.project_id
-    platform = platform_id(checked.client)
+    platform = platform_id()
     body = {"project_id": project, "platform_id": platform, "tags": ["a"], "name": "s"}
     session = checked.call("POST", "/sessions", 200, json=body).json()
     sid = session["id"]
@@ -83,13 +83,13 @@ def test_error_replies_match_schema(checked: Checked, emulator: RunningEmulator)
         "GET", "/sessions", 401, params={"project_id": project}, headers={"X-Auth-Token": "nope"}
     )
     checked.call("GET", "/sessions", 403, params={"project_id": emulator.other_project_id})
-    ascella = platform_id(checked.client, "QPU-ASCELLA-6PQ")
+    ascella = platform_id("QPU-ASCELLA-6PQ")
     checked.call("POST", "/sessions", 412, json={"project_id": project, "platform_id": ascella})
     checked.call("POST", "/sessions", 400, content=b"{not json")
 
 
 def test_booking_replies_match_schema(checked: Checked, emulator: RunningEmulator) -> None:
-    garnet = platform_id(checked.client, "QPU-GARNET-20PQ")
+    garnet = platform_id("QPU-GARNET-20PQ")
     start = emulated_now(emulator) + timedelta(days=1)
     demand = {
         "started_at": start.isoformat(),

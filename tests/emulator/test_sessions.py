@@ -247,4 +247,4 @@ def test_sessions_on_every_non_maintenance_platform_can_be_created(
                     create(client, emulator.project_id, platform["id"])["platform_id"]
                     == (platform["id"])
                 )
-        assert platform_id(client)
+        assert platform_id()

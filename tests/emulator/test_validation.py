@@ -52,7 +52,7 @@ def test_missing_project_and_platform_are_both_required(client: httpx.Client) ->
 
 
 def test_malformed_project_id_is_400_format(client: httpx.Client) -> None:
-    body = {"project_id": "my-project", "platform_id": platform_id(client)}
+    body = {"project_id": "my-project", "platform_id": platform_id()}
     assert _only(client.post("/sessions", json=body)) == ("project_id", "format")
 
 
@@ -64,7 +64,7 @@ def test_malformed_platform_id_is_400_format(
 
 
 def test_malformed_model_id_is_400_format(client: httpx.Client, emulator: RunningEmulator) -> None:
-    body = {"project_id": emulator.project_id, "platform_id": platform_id(client), "model_id": "m"}
+    body = {"project_id": emulator.project_id, "platform_id": platform_id(), "model_id": "m"}
     assert _only(client.post("/sessions", json=body)) == ("model_id", "format")
 
 
@@ -94,7 +94,7 @@ def test_unknown_platform_is_404_platform(client: httpx.Client, emulator: Runnin
 def test_bad_durations_are_400_with_reason(
     client: httpx.Client, emulator: RunningEmulator, field: str, value: object, reason: str
 ) -> None:
-    body = {"project_id": emulator.project_id, "platform_id": platform_id(client), field: value}
+    body = {"project_id": emulator.project_id, "platform_id": platform_id(), field: value}
     assert _only(client.post("/sessions", json=body)) == (field, reason)
 
 
@@ -118,7 +118,7 @@ def test_bad_duration_in_patch_is_400(client: httpx.Client, emulator: RunningEmu
 def test_length_limits_are_400_constraint(
     client: httpx.Client, emulator: RunningEmulator, fields: dict[str, Any], argument: str
 ) -> None:
-    body = {"project_id": emulator.project_id, "platform_id": platform_id(client), **fields}
+    body = {"project_id": emulator.project_id, "platform_id": platform_id(), **fields}
     assert _only(client.post("/sessions", json=body)) == (argument, "constraint")
 
 
@@ -135,14 +135,14 @@ def test_limits_themselves_are_accepted(client: httpx.Client, emulator: RunningE
 
 
 def test_wrong_json_types_are_400_format(client: httpx.Client, emulator: RunningEmulator) -> None:
-    body = {"project_id": emulator.project_id, "platform_id": platform_id(client), "tags": "a"}
+    body = {"project_id": emulator.project_id, "platform_id": platform_id(), "tags": "a"}
     assert _only(client.post("/sessions", json=body)) == ("tags", "format")
 
 
 def test_unknown_create_field_is_400_naming_it(
     client: httpx.Client, emulator: RunningEmulator
 ) -> None:
-    body = {"project_id": emulator.project_id, "platform_id": platform_id(client), "colour": "r"}
+    body = {"project_id": emulator.project_id, "platform_id": platform_id(), "colour": "r"}
     assert _only(client.post("/sessions", json=body)) == ("colour", "constraint")
 
 
