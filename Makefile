@@ -21,6 +21,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+schema: $(STAMP)
+	$(BIN)/python -m pulumi_qpu.resource_schema
+
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q
 
