@@ -176,14 +176,25 @@ def bench_declare(counts: list[int]) -> list[str]:
     lines = []
     control = _StatefulProvider()
     for count in counts:
-        seconds, error = declare(count, lambda i: Session(f"s{i}", platform_id="p", name=f"n{i}"))
+        # Best of 3: the machine is shared, and the minimum is the least disturbed run.
+        runs = [
+            declare(count, lambda i: Session(f"s{i}", platform_id="p", name=f"n{i}"))
+            for _ in range(3)
+        ]
+        seconds = min(run[0] for run in runs)
+        error = next((run[1] for run in runs if run[1]), "")
         # The same with Python's cyclic GC off: what is left is the per-resource cost.
-        gc.collect()
-        gc.disable()
-        try:
-            no_gc, _ = declare(count, lambda i: Session(f"g{i}", platform_id="p", name=f"n{i}"))
-        finally:
-            gc.enable()
+        no_gc = float("inf")
+        for _ in range(3):
+            gc.collect()
+            gc.disable()
+            try:
+                elapsed, _ = declare(
+                    count, lambda i: Session(f"g{i}", platform_id="p", name=f"n{i}")
+                )
+            finally:
+                gc.enable()
+            no_gc = min(no_gc, elapsed)
         control_seconds, control_error = declare(
             count, lambda i: _Plain(control, f"c{i}", {"name": f"n{i}"})
         )
@@ -276,7 +287,7 @@ def main() -> None:
             "",
             "## 3. Declaring N Sessions in one program (set_mocks, echo mocks)",
             "",
-            "| N | total s | ms per resource | ms per resource, GC off | Session "
+            "| N | total s (best of 3) | ms per resource | ms per resource, GC off | Session "
             "| control: stateful provider, no fix |",
             "| ---: | ---: | ---: | ---: | --- | --- |",
             *declared,

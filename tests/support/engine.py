@@ -12,7 +12,7 @@ Only what the Session tests need, and only in tests (the product never ships an 
   declared are deleted at the end. State is written after every step, as the engine
   checkpoints, so a run that dies midway leaves what had completed.
 * ``refresh``: Read for every resource in state; an empty id drops it.
-* ``destroy``: Delete for every resource in state, newest first.
+* ``destroy``: Delete for every resource in state, newest first (pending deletes first).
 
 Non-dynamic resources get a fake id and their inputs back, as plain mocks would.
 """
@@ -102,20 +102,44 @@ class MockEngine:
         self.delete_before_replace: set[str] = set()
         self._lock = threading.Lock()
         self._configured: ProviderHost | None = None
+        # Replaced objects not deleted yet (create-before-delete), kept in the state file
+        # as the engine keeps them ("delete: true"), so a run that dies cannot lose them.
+        self._pending: list[tuple[str, Props]] = self._load()[1]
 
     # --- state -----------------------------------------------------------------------
 
     def state(self) -> dict[str, Props]:
         """The resources in state, by URN, in creation order."""
+        return self._load()[0]
+
+    def pending_deletes(self) -> list[tuple[str, Props]]:
+        """Replaced objects still waiting for their delete, as (URN, state)."""
+        return self._load()[1]
+
+    def _load(self) -> tuple[dict[str, Props], list[tuple[str, Props]]]:
         if not self.state_path.exists():
-            return {}
-        data: dict[str, Props] = json.loads(self.state_path.read_text())["resources"]
-        return data
+            return {}, []
+        data = json.loads(self.state_path.read_text())
+        pending = [(entry["urn"], entry["state"]) for entry in data.get("pending_deletes", [])]
+        return data["resources"], pending
 
     def _save(self, resources: Mapping[str, Props]) -> None:
+        document = {
+            "resources": dict(resources),
+            "pending_deletes": [{"urn": urn, "state": old} for urn, old in self._pending],
+        }
         tmp = self.state_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"resources": dict(resources)}, indent=1, sort_keys=False))
+        tmp.write_text(json.dumps(document, indent=1, sort_keys=False))
         tmp.replace(self.state_path)
+
+    def _delete_pending(self, resources: Mapping[str, Props], result: RunResult) -> None:
+        while self._pending:
+            urn, old = self._pending[0]
+            self.host.delete(old["id"], urn, old["outputs"], old_inputs=old["inputs"])
+            with self._lock:
+                self._pending.pop(0)
+                self._save(resources)
+            result.steps.append(Step("delete", urn, old["id"]))
 
     def _ensure_configured(self) -> None:
         # Configure once per host process, as the engine does when it loads a plugin.
@@ -158,6 +182,7 @@ class MockEngine:
         self._ensure_configured()
         result = RunResult()
         resources = self.state()
+        self._delete_pending(resources, result)
         for urn in reversed(list(resources)):
             res = resources[urn]
             if res["type"].startswith(_DYNAMIC):
@@ -172,9 +197,8 @@ class MockEngine:
     def _run(self, program: Callable[[], None], *, preview: bool) -> RunResult:
         self._ensure_configured()
         result = RunResult()
-        resources = self.state()
+        resources, self._pending = self._load()
         registered: set[str] = set()
-        pending_deletes: list[tuple[str, Props]] = []
         engine = self
 
         class _Mocks(mocks.Mocks):
@@ -188,7 +212,7 @@ class MockEngine:
                     return f"{args.name}-id", dict(args.inputs)
                 news = _for_wire(args.inputs)
                 step, id_, outputs = engine._register(
-                    urn, args.typ, args.name, news, resources, pending_deletes, preview
+                    urn, args.typ, args.name, news, resources, preview
                 )
                 with engine._lock:
                     result.steps.append(Step(step, urn, id_))
@@ -218,9 +242,7 @@ class MockEngine:
         if not preview:
             # Create-before-delete: the replaced objects go last, then what the program
             # no longer declares, newest first.
-            for urn, old in pending_deletes:
-                self.host.delete(old["id"], urn, old["outputs"], old_inputs=old["inputs"])
-                result.steps.append(Step("delete", urn, old["id"]))
+            self._delete_pending(resources, result)
             for urn in reversed(list(resources)):
                 if urn in registered:
                     continue
@@ -240,7 +262,6 @@ class MockEngine:
         name: str,
         news: Props,
         resources: dict[str, Props],
-        pending_deletes: list[tuple[str, Props]],
         preview: bool,
     ) -> tuple[str, str, Props]:
         with self._lock:
@@ -280,7 +301,8 @@ class MockEngine:
                 self._save(resources)
         else:
             with self._lock:
-                pending_deletes.append((urn, old))
+                self._pending.append((urn, old))
+                self._save(resources)
         id_, outputs = self.host.create(urn, inputs)
         self._record(resources, urn, type_, id_, inputs, outputs)
         return "replace", id_, outputs
