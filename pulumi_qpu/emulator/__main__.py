@@ -15,6 +15,8 @@ so a shell can ``eval`` the export lines and a parent process can parse the firs
 from __future__ import annotations
 
 import argparse
+import sqlite3
+import sys
 import uuid
 from collections.abc import Sequence
 
@@ -141,13 +143,17 @@ def main(argv: Sequence[str] | None = None) -> None:
         options = options_from_args(args)
     except ValueError as exc:  # pydantic's ValidationError of a fault setting is one
         parser.error(str(exc))
-    serve(
-        options,
-        host=args.host,
-        port=args.port,
-        log_level=args.log_level,
-        exit_with_parent=args.exit_with_parent,
-    )
+    try:
+        serve(
+            options,
+            host=args.host,
+            port=args.port,
+            log_level=args.log_level,
+            exit_with_parent=args.exit_with_parent,
+        )
+    except (OSError, sqlite3.Error, ValueError) as exc:
+        # A port in use, an unwritable state file, a bad catalogue: one line, no traceback.
+        sys.exit(f"qpu-emulator: {exc}")
 
 
 if __name__ == "__main__":

@@ -106,3 +106,25 @@ def test_exit_with_parent_stops_when_stdin_closes() -> None:
             process.kill()
             process.wait()
         process.stdout.close()
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--state-file", "/nonexistent/dir/state.db", "unable to open database file"),
+        ("--platforms", "/nonexistent/platforms.json", "No such file"),
+    ],
+)
+def test_unusable_files_end_with_one_line_not_a_traceback(
+    option: str, value: str, message: str
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "pulumi_qpu.emulator", option, value],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("qpu-emulator: ")
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
