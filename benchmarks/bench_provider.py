@@ -21,9 +21,7 @@ import argparse
 import gc
 import os
 import pickle
-import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,6 +35,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import bench_client  # noqa: E402  (same directory: its machine() line)
 import pulumi  # noqa: E402
 from pulumi.dynamic.dynamic import serialize_provider  # noqa: E402
 from pulumi.runtime import settings  # noqa: E402
@@ -53,18 +52,7 @@ PROVIDER = serialize_provider(SessionProvider())
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-        for line in lscpu.splitlines():
-            if line.startswith("Model name:"):
-                cpu = line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return (
-        f"{cpu}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}, pulumi {version('pulumi')}"
-    )
+    return f"{bench_client.machine()}, pulumi {version('pulumi')}"
 
 
 def ms(values: list[float]) -> tuple[float, float]:

@@ -100,6 +100,24 @@ def from_struct(struct: struct_pb2.Struct) -> Props:
     return result
 
 
+def _olds_news(
+    request: Any,
+    id_: str,
+    urn: str,
+    olds: Mapping[str, Any],
+    news: Mapping[str, Any],
+    old_inputs: Mapping[str, Any] | None,
+) -> Any:
+    # Diff and Update carry the same fields: stored outputs, checked inputs, old inputs.
+    return request(
+        id=id_,
+        urn=urn,
+        olds=to_struct(olds),
+        news=to_struct(news),
+        old_inputs=to_struct(old_inputs or {}),
+    )
+
+
 @dataclass
 class _Output:
     lines: list[str] = field(default_factory=list)
@@ -285,17 +303,8 @@ class ProviderHost:
         timeout: float | None = None,
     ) -> DiffOutcome:
         """Diff stored outputs ``olds`` against checked inputs ``news``."""
-        reply = self._call(
-            "Diff",
-            provider_pb2.DiffRequest(
-                id=id_,
-                urn=urn,
-                olds=to_struct(olds),
-                news=to_struct(news),
-                old_inputs=to_struct(old_inputs or {}),
-            ),
-            timeout,
-        )
+        request = _olds_news(provider_pb2.DiffRequest, id_, urn, olds, news, old_inputs)
+        reply = self._call("Diff", request, timeout)
         kind = {
             provider_pb2.DiffResponse.DIFF_SOME: "some",
             provider_pb2.DiffResponse.DIFF_NONE: "none",
@@ -342,17 +351,8 @@ class ProviderHost:
         timeout: float | None = None,
     ) -> Props:
         """Update in place from stored outputs ``olds`` to checked inputs ``news``."""
-        reply = self._call(
-            "Update",
-            provider_pb2.UpdateRequest(
-                id=id_,
-                urn=urn,
-                olds=to_struct(olds),
-                news=to_struct(news),
-                old_inputs=to_struct(old_inputs or {}),
-            ),
-            timeout,
-        )
+        request = _olds_news(provider_pb2.UpdateRequest, id_, urn, olds, news, old_inputs)
+        reply = self._call("Update", request, timeout)
         return from_struct(reply.properties)
 
     def delete(
