@@ -442,6 +442,14 @@ class SessionProvider(ResourceProvider):
                 f"its project is {session.project_id}, the declaration says "
                 f"{inputs.get('project_id')}"
             )
+        # What cannot change in place must already match, or the next diff would
+        # replace the session just adopted.
+        for key in ("model_id", "parameters", "deduplication_id"):
+            wanted = inputs.get(key)
+            if wanted is not None and wanted != (getattr(session, key) or None):
+                problems.append(
+                    f"its {key} is {getattr(session, key)!r}, the declaration says {wanted!r}"
+                )
         if session.status in _ENDED:
             problems.append(f"it is {session.status.value} and cannot run again")
         if problems:
@@ -653,6 +661,8 @@ class _Checker:
         self._platform()
         self._project()
         self._string("name", _MAX_NAME)
+        if self.out.get("name") == "":
+            self.fail("name", "name must not be empty; leave it out for a generated name")
         self._string("model_id", 255)
         self._string("session_id", 255)
         self._string("resource_key", 1024)

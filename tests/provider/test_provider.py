@@ -96,6 +96,7 @@ def test_check_suggests_close_names_for_an_unknown_platform(provider: SessionPro
         ({"deduplication_id": "x" * 129}, "deduplication_id"),
         ({"booking_demand": {"started_at": "tomorrow"}}, "booking_demand"),
         ({"name": "n" * 256}, "name"),
+        ({"name": ""}, "name"),
         ({"colour": "blue"}, "colour"),
         ({"platform_id": "p", "platform_name": PLATFORM}, "platform_name"),
     ],
@@ -282,6 +283,14 @@ def test_adoption_refuses_a_session_on_another_platform(
     existing = _foreign_session(qpu, OTHER_PLATFORM)
     with pytest.raises(QpuError, match="its platform is"):
         provider.create(checked(provider, session_id=existing["id"]))
+
+
+def test_adoption_refuses_a_session_with_other_parameters(
+    provider: SessionProvider, qpu: RunningEmulator
+) -> None:
+    existing = _foreign_session(qpu)
+    with pytest.raises(QpuError, match="its parameters is None"):
+        provider.create(checked(provider, session_id=existing["id"], parameters={"a": 1}))
 
 
 def test_adoption_refuses_an_ended_session(provider: SessionProvider, qpu: RunningEmulator) -> None:
