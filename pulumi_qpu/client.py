@@ -172,6 +172,10 @@ class QaasClient:
         self.timeouts = timeouts or DEFAULT_TIMEOUTS
         self.retry = retry or DEFAULT_RETRY_POLICY
         self.poll_schedule = poll_schedule or DEFAULT_POLL_SCHEDULE
+        # An attempt with at least this much time left uses the timeouts unclipped.
+        self._longest_timeout = max(
+            self.timeouts.connect, self.timeouts.read, self.timeouts.write, self.timeouts.pool
+        )
         self._sleep = sleep or time.sleep
         self._clock = clock or time.monotonic
         self._sources = sources
@@ -534,7 +538,6 @@ class QaasClient:
         gone_ok_on_retry: bool = False,
     ) -> Any:
         """Send one call with retries; return the decoded JSON body (None if empty)."""
-        url = str(httpx.URL(f"{self.api_url}{path}", params=params))
         attempts = 0
 
         def attempt(remaining: float) -> Any:
@@ -547,31 +550,38 @@ class QaasClient:
                     path,
                     params=params,
                     json=json,
-                    timeout=_httpx_timeout(self.timeouts.clipped(remaining)),
+                    # Clipped only near the deadline; building timeouts costs per request.
+                    timeout=(
+                        httpx.USE_CLIENT_DEFAULT
+                        if remaining >= self._longest_timeout
+                        else _httpx_timeout(self.timeouts.clipped(remaining))
+                    ),
                 )
             except httpx.TimeoutException as exc:
                 error = RequestTimeoutError(
                     f"{_timeout_phase(exc)} timed out",
                     method=method,
-                    url=url,
+                    url=self._url_of(exc, path, params),
                     request_sent=not isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)),
                 )
             except httpx.RequestError as exc:
                 error = ConnectionFailedError(
                     f"{type(exc).__name__}: {_scrub(str(exc), self._secret_key) or 'no detail'}",
                     method=method,
-                    url=url,
+                    url=self._url_of(exc, path, params),
                     request_sent=not isinstance(exc, httpx.ConnectError),
                 )
             else:
                 if response.is_success:
-                    return self._decode(response, method, url)
+                    return self._decode(response, method)
                 if gone_ok_on_retry and attempts > 1 and response.status_code == 404:
                     logger.info(
-                        "%s %s: 404 on retry, an earlier attempt already did it", method, url
+                        "%s %s: 404 on retry, an earlier attempt already did it",
+                        method,
+                        response.request.url,
                     )
                     return None
-                error = self._api_error(response, method, url)
+                error = self._api_error(response, method)
             # Raised outside the except blocks, so no httpx exception (whose request holds
             # the X-Auth-Token header) is chained to what the caller sees.
             raise error
@@ -583,10 +593,15 @@ class QaasClient:
             sleep=self._sleep,
             clock=self._clock,
             deadline=deadline,
-            describe=f"{method} {url}",
         )
 
-    def _decode(self, response: httpx.Response, method: str, url: str) -> Any:
+    def _url_of(self, exc: httpx.RequestError, path: str, params: Mapping[str, Any] | None) -> str:
+        try:
+            return str(exc.request.url)
+        except RuntimeError:  # an exception raised before httpx built the request
+            return str(httpx.URL(f"{self.api_url}{path}", params=params))
+
+    def _decode(self, response: httpx.Response, method: str) -> Any:
         if not response.content:
             return None
         try:
@@ -596,7 +611,7 @@ class QaasClient:
                 f"the reply is not JSON: {_preview(response, self._secret_key)}",
                 status_code=response.status_code,
                 method=method,
-                url=url,
+                url=str(response.request.url),
             ) from None
 
     def _parse(self, model: type[_M], data: Any, method: str, path: str) -> _M:
@@ -614,8 +629,9 @@ class QaasClient:
                 url=f"{self.api_url}{path}",
             ) from None
 
-    def _api_error(self, response: httpx.Response, method: str, url: str) -> APIError:
+    def _api_error(self, response: httpx.Response, method: str) -> APIError:
         status = response.status_code
+        url = str(response.request.url)
         try:
             data = response.json()
         except ValueError:

@@ -248,7 +248,6 @@ def run_with_retries(
     clock: Callable[[], float] = time.monotonic,
     deadline: float | None = None,
     rng: random.Random | None = None,
-    describe: str = "request",
 ) -> T:
     """Call ``attempt(remaining_seconds)`` until it returns, retrying as ``policy`` says.
 
@@ -275,8 +274,9 @@ def run_with_retries(
                 # Waiting would cross the deadline: the caller learns now, not later.
                 raise
             logger.info(
-                "%s failed (%s), attempt %d of %d; retrying in %.2fs",
-                describe,
+                "%s %s failed (%s), attempt %d of %d; retrying in %.2fs",
+                error.method,
+                error.url,
                 _summary(error),
                 number,
                 policy.max_attempts,
