@@ -116,11 +116,6 @@ def _plain_duration(value: Any) -> Any:
     return value
 
 
-def _to_int(value: Any) -> Any:
-    # Numbers travel as floats through the engine; the counts are whole numbers.
-    return int(value) if isinstance(value, float) else value
-
-
 class Session(pulumi.dynamic.Resource, module="qpu", name="Session"):
     """A quantum computing session on one platform: created, updated and ended by Pulumi.
 
@@ -148,6 +143,8 @@ class Session(pulumi.dynamic.Resource, module="qpu", name="Session"):
     """Idle time after which the session ends, canonical (``"1800s"``)."""
     max_duration: pulumi.Output[str]
     """Total time after which the session ends, canonical (``"3600s"``)."""
+    # The engine carries numbers as floats; the SDK casts them back because of the int
+    # annotations, so these two annotations are load-bearing.
     waiting_job_count: pulumi.Output[int]
     """Jobs waiting in the session."""
     finished_job_count: pulumi.Output[int]
@@ -202,5 +199,3 @@ class Session(pulumi.dynamic.Resource, module="qpu", name="Session"):
                 props.setdefault(key, None)
         _restore_pickler()
         super().__init__(_PROVIDER, resource_name, props, opts)
-        self.waiting_job_count = self.waiting_job_count.apply(_to_int)
-        self.finished_job_count = self.finished_job_count.apply(_to_int)

@@ -32,6 +32,7 @@ def one_session(**args: Any) -> Callable[[], None]:
         pulumi.export("id", session.id)
         pulumi.export("name", session.name)
         pulumi.export("status", session.status)
+        pulumi.export("waiting_job_count", session.waiting_job_count)
 
     return program
 
@@ -59,6 +60,7 @@ def test_up_change_up_refresh_destroy(engine: MockEngine, qpu: RunningEmulator) 
     first = engine.up(one_session(name="a", tags=["t"]))
     session_id = first.exports["id"]
     assert (first.ops("create"), first.exports["status"]) == ([URN], "running")
+    assert type(first.exports["waiting_job_count"]) is int
 
     planned = engine.preview(one_session(name="b", tags=["t"]))
     assert planned.ops("update") == [URN]

@@ -455,6 +455,16 @@ def test_delete_terminates_and_waits_for_stopped(
     assert [s["status"] for s in qpu.sessions()] == ["stopped"]
 
 
+def test_delete_of_a_session_still_starting_ends_it(
+    provider: SessionProvider, qpu: RunningEmulator
+) -> None:
+    qpu.configure(start_delay=1000)
+    created = provider.create(checked(provider, wait_for_running=False))
+    assert created.outs is not None
+    provider.delete(created.id, created.outs)
+    assert [s["status"] for s in qpu.sessions()] == ["stopped"]
+
+
 def test_delete_of_a_stopped_or_gone_session_succeeds(
     provider: SessionProvider,
     qpu: RunningEmulator,
