@@ -1,0 +1,180 @@
+"""Helpers of the reliability suite (issue 6).
+
+The emulator's own records (``RunningEmulator.sessions()``, tombstones included) are the
+oracle throughout: a session is *live* while it is ``starting`` or ``running`` and not
+deleted, and every check of "nothing lost, nothing duplicated" counts live sessions per
+declared resource there, never in the provider's own replies.
+
+The provider fixtures of tests/provider are reused as they are (see conftest.py);
+what is added here:
+
+* :func:`logging_env`: a host environment that turns on the client's INFO logging in the
+  host process (a ``sitecustomize`` on ``PYTHONPATH``), so every retry the client spends
+  shows in the host's stderr, where the tests count them and scan them for the key.
+* :func:`fleet`: a program declaring ``count`` Sessions named ``s000``...
+* :func:`parallel_destroy`: the engine's destroy with the real engine's parallelism (the
+  mock engine's own destroy deletes one resource at a time).
+* :class:`Figures`: what a run did, written to ``$QPU_RELIABILITY_FIGURES`` (a
+  directory) when it is set and always printed, for docs/reliability.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+from collections import Counter
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pulumi_qpu.resource import Session
+from tests.provider.conftest import PLATFORM, host_env
+from tests.support.emulator import RunningEmulator
+from tests.support.engine import MockEngine
+
+__all__ = [
+    "LIVE",
+    "MUTATING",
+    "PLATFORM",
+    "Figures",
+    "count_retries",
+    "fleet",
+    "gone_on_retry",
+    "is_live",
+    "live_by_name",
+    "logging_env",
+    "mutations",
+    "parallel_destroy",
+    "sessions_by_name",
+]
+
+LIVE = frozenset({"starting", "running"})
+"""Statuses in which a session costs money."""
+
+MUTATING = ("POST ", "PATCH ", "DELETE ")
+"""Counter-key prefixes of the requests that change something remotely."""
+
+_SITECUSTOMIZE = '''\
+"""Test-only: the host process logs the client's retries on stderr."""
+import logging
+import sys
+
+_handler = logging.StreamHandler(sys.stderr)
+_handler.setFormatter(logging.Formatter("qpu-log %(name)s %(message)s"))
+for _name in ("pulumi_qpu.retry", "pulumi_qpu.client"):
+    _logger = logging.getLogger(_name)
+    _logger.setLevel(logging.INFO)
+    _logger.addHandler(_handler)
+'''
+
+
+def logging_env(emulator: RunningEmulator, tmp_path: Path) -> dict[str, str]:
+    """The host environment of ``host_env`` plus the client's INFO logs on stderr."""
+    site = tmp_path / "host-site"
+    site.mkdir(exist_ok=True)
+    (site / "sitecustomize.py").write_text(_SITECUSTOMIZE)
+    return {**host_env(emulator, tmp_path), "PYTHONPATH": str(site)}
+
+
+_RETRY = re.compile(r"^qpu-log pulumi_qpu\.retry (\S+) \S+ failed \(([^)]*)\)", re.MULTILINE)
+_GONE_ON_RETRY = re.compile(r"^qpu-log pulumi_qpu\.client .*404 on retry", re.MULTILINE)
+
+
+def count_retries(logs: str) -> Counter[str]:
+    """Retries the client spent, by cause (``"503 internal_error"``, ...)."""
+    return Counter(cause for _, cause in _RETRY.findall(logs))
+
+
+def gone_on_retry(logs: str) -> int:
+    """DELETEs whose retry found the session already deleted by a dropped attempt."""
+    return len(_GONE_ON_RETRY.findall(logs))
+
+
+def fleet(count: int, **args: Any) -> Callable[[], None]:
+    """A program declaring ``count`` Sessions ``s000``, ``s001``... each named as itself."""
+    args.setdefault("platform_name", PLATFORM)
+
+    def program() -> None:
+        for index in range(count):
+            name = f"s{index:03d}"
+            Session(name, name=name, **args)
+
+    return program
+
+
+def sessions_by_name(emulator: RunningEmulator) -> dict[str, list[dict[str, Any]]]:
+    """Every session ever made (deleted ones too), grouped by name."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for session in emulator.sessions():
+        groups.setdefault(session["wire"]["name"], []).append(session)
+    return groups
+
+
+def is_live(session: Mapping[str, Any]) -> bool:
+    """True while the session costs money (``starting``/``running``, not deleted)."""
+    return session["wire"]["status"] in LIVE and not session.get("deleted_at")
+
+
+def live_by_name(emulator: RunningEmulator) -> dict[str, list[str]]:
+    """Ids of the live sessions, grouped by name: a list longer than one is a duplicate."""
+    groups: dict[str, list[str]] = {}
+    for session in emulator.sessions():
+        if is_live(session):
+            groups.setdefault(session["wire"]["name"], []).append(session["id"])
+    return groups
+
+
+def mutations(counters: Mapping[str, int]) -> dict[str, int]:
+    """The counters of requests that would change something remotely."""
+    return {key: n for key, n in counters.items() if key.startswith(MUTATING)}
+
+
+def parallel_destroy(engine: MockEngine, workers: int = 8) -> None:
+    """Delete every resource in state, ``workers`` at a time, as ``pulumi destroy`` does.
+
+    State is rewritten after each delete, so a destroy that fails midway leaves in state
+    exactly what is still there; the first failure is raised once the others finished.
+    """
+    engine.host.configure(engine.config)
+    resources = engine.state()
+    lock = threading.Lock()
+
+    def delete(urn: str) -> None:
+        res = resources[urn]
+        engine.host.delete(res["id"], urn, res["outputs"], old_inputs=res["inputs"])
+        with lock:
+            del resources[urn]
+            tmp = engine.state_path.with_suffix(".destroy")
+            tmp.write_text(json.dumps({"resources": resources}, indent=1))
+            tmp.replace(engine.state_path)
+
+    with ThreadPoolExecutor(workers) as pool:
+        futures = [pool.submit(delete, urn) for urn in reversed(list(resources))]
+    for future in futures:
+        future.result()
+
+
+@dataclass
+class Figures:
+    """What one reliability scenario did, for docs/reliability.md."""
+
+    scenario: str
+    steps: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, step: str, **figures: Any) -> None:
+        """Record one step's figures."""
+        self.steps.append({"step": step, **figures})
+
+    def publish(self) -> str:
+        """Print the figures and write them to ``$QPU_RELIABILITY_FIGURES/<scenario>.json``."""
+        text = json.dumps(asdict(self), indent=1, sort_keys=False)
+        print(text)
+        target = os.environ.get("QPU_RELIABILITY_FIGURES")
+        if target:
+            Path(target).mkdir(parents=True, exist_ok=True)
+            (Path(target) / f"{self.scenario}.json").write_text(text + "\n")
+        return text

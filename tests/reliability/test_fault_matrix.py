@@ -1,0 +1,127 @@
+"""The fault matrix: 50 Sessions up, updated and destroyed through the real provider host
+while the emulator injects every fault it has, with its own records as the oracle."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.reliability.faults import FaultLedger
+from tests.reliability.helpers import (
+    Figures,
+    count_retries,
+    fleet,
+    gone_on_retry,
+    live_by_name,
+    logging_env,
+    parallel_destroy,
+)
+from tests.support.emulator import EmulatorFactory
+from tests.support.engine import MockEngine
+from tests.support.host import HostCallError, ProviderHost
+
+COUNT = 50
+SEED = 6
+RATES = {"error_rate": 0.20, "throttle_rate": 0.10, "reset_rate": 0.05}
+DROP_RATE = 0.05
+LATENCY = 0.005  # seconds added to every request
+RETRY_AFTER = 1  # the emulator's smallest Retry-After that still makes the client wait
+MAX_RUNS = 3  # a run that fails is run again, as a user re-runs `pulumi up`
+NAMES = [f"s{i:03d}" for i in range(COUNT)]
+
+
+def _attempts(action: Callable[[], Any], failures: list[str]) -> int:
+    """Run ``action`` until it succeeds, at most MAX_RUNS times; return the runs made."""
+    for run in range(1, MAX_RUNS + 1):
+        try:
+            action()
+        except HostCallError as exc:  # a provider call failed after its retries
+            failures.append(exc.details.splitlines()[-1] if exc.details else str(exc))
+            continue
+        except RuntimeError as exc:  # the engine's wrapping of the same
+            failures.append(str(exc).splitlines()[-1])
+            continue
+        return run
+    raise AssertionError(f"did not converge in {MAX_RUNS} runs: {failures}")
+
+
+@pytest.mark.timeout(170)
+def test_fifty_sessions_survive_every_fault(
+    emulator_factory: EmulatorFactory, tmp_path: Path
+) -> None:
+    emulator = emulator_factory(seed=SEED, start_delay=0.2, stop_delay=0.1, log_level="info")
+    figures = Figures("fault_matrix")
+    with ProviderHost(logging_env(emulator, tmp_path)) as host:
+        engine = MockEngine(host, tmp_path / "state.json")
+        emulator.set_faults(
+            **RATES, drop_create_rate=DROP_RATE, retry_after=RETRY_AFTER, latency=LATENCY
+        )
+        ledger = FaultLedger(emulator, seed=SEED)
+        ledger.start(**RATES)
+        log_offset = 0
+        made_before = 0
+
+        def record(step: str, runs: int, failures: list[str]) -> None:
+            nonlocal log_offset, made_before
+            logs = host.logs()
+            retries = count_retries(logs[log_offset:])
+            gone = gone_on_retry(logs[log_offset:])
+            log_offset = len(logs)
+            made = len(emulator.sessions())
+            live = live_by_name(emulator)
+            faults = ledger.step()
+            # The replay of the seed must agree with what the emulator logged.
+            assert faults.replies_by_status.get(503, 0) == faults.errors
+            assert faults.replies_by_status.get(429, 0) == faults.throttles
+            figures.add(
+                step,
+                runs=runs,
+                failed_provider_calls=len(failures),
+                **faults.as_dict(),
+                retries_spent=sum(retries.values()),
+                retries_by_cause=dict(retries),
+                delete_404_after_dropped_reply=gone,
+                sessions_created=made - made_before,
+                live_after=sum(len(ids) for ids in live.values()),
+                lost=len([n for n in NAMES if not live.get(n)]) if step != "destroy" else 0,
+                duplicated=sum(len(ids) - 1 for ids in live.values() if len(ids) > 1),
+            )
+            made_before = made
+            if not failures:
+                # Every fault met cost exactly one retry and none got through.
+                assert sum(retries.values()) == faults.injected
+
+        # --- up: exactly one live session per resource, the one in state -----------
+        failures: list[str] = []
+        runs = _attempts(lambda: engine.up(fleet(COUNT, tags=["v1"])), failures)
+        record("up", runs, failures)
+        live = live_by_name(emulator)
+        assert sorted(live) == NAMES
+        assert all(len(ids) == 1 for ids in live.values())
+        state = engine.state()
+        assert sorted(res["id"] for res in state.values()) == sorted(
+            ids[0] for ids in live.values()
+        )
+        ids_after_up = {res["outputs"]["name"]: res["id"] for res in state.values()}
+
+        # --- update of all: in place, same sessions, every one changed --------------
+        failures = []
+        runs = _attempts(lambda: engine.up(fleet(COUNT, tags=["v2"])), failures)
+        record("update", runs, failures)
+        live = live_by_name(emulator)
+        assert {name: ids[0] for name, ids in live.items()} == ids_after_up
+        assert all(len(ids) == 1 for ids in live.values())
+        by_id = {s["id"]: s["wire"] for s in emulator.sessions()}
+        assert all(by_id[ids[0]]["tags"] == ["v2"] for ids in live.values())
+
+        # --- destroy: nothing live, state empty ---------------------------------------
+        failures = []
+        runs = _attempts(lambda: parallel_destroy(engine), failures)
+        record("destroy", runs, failures)
+        assert live_by_name(emulator) == {}
+        assert engine.state() == {}
+        assert emulator.secret_key not in host.logs()
+    figures.publish()
