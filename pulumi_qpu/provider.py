@@ -301,11 +301,7 @@ class SessionProvider(ResourceProvider):
             inputs = dict(plain)
         # Generation: 0 for a new resource; one more than the stored inputs' for an
         # existing one, so a replacement's derived deduplication id is always new.
-        previous = olds.get("generation")
-        if olds and isinstance(previous, (int, float)) and not _is_unknown(previous):
-            inputs["generation"] = int(previous) + 1
-        else:
-            inputs["generation"] = 0 if not olds else 1
+        inputs["generation"] = _next_generation(olds)
         return CheckResult(_rewrap(inputs, secret), checker.failures)
 
     # --- diff ------------------------------------------------------------------------
@@ -599,6 +595,17 @@ def _terminate_quietly(client: QaasClient, session_id: str) -> None:
         client.terminate_session(session_id)
     except QpuError as exc:
         _say(f"qpu: could not terminate session {session_id}: {exc}; terminate it by hand")
+
+
+def _next_generation(olds: Mapping[str, Any]) -> int:
+    """0 for a new resource, else one more than the stored inputs' generation."""
+    if not olds:
+        return 0
+    previous = olds.get("generation")
+    try:
+        return int(previous) + 1 if isinstance(previous, (int, float)) else 1
+    except (ValueError, OverflowError):  # NaN or infinity in a hand-edited state
+        return 1
 
 
 def _fallback_key(inputs: Mapping[str, Any]) -> str:

@@ -10,13 +10,20 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pulumi.dynamic import Config, ConfigureRequest
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.output import UNKNOWN
 from pulumi.runtime import rpc
 
 from pulumi_qpu.errors import QpuError
-from pulumi_qpu.provider import OUTPUT_KEYS, SessionProvider, derived_deduplication_id
+from pulumi_qpu.provider import (
+    INPUT_KEYS,
+    OUTPUT_KEYS,
+    SessionProvider,
+    derived_deduplication_id,
+)
 from tests.provider.conftest import OTHER_PLATFORM, PLATFORM
 from tests.support.emulator import RunningEmulator
 
@@ -557,3 +564,36 @@ def test_configure_without_credentials_fails_check_with_the_fix(
 
 def test_derived_ids_fit_the_api_limit() -> None:
     assert len(derived_deduplication_id("x" * 5000, 10**9, 3)) <= 128
+
+
+_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.floats(allow_nan=True)
+    | st.text(max_size=20)
+    | st.just(rpc.UNKNOWN),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=6,
+)
+
+
+@settings(
+    max_examples=200,
+    deadline=None,
+    # The provider keeps no per-call state, so sharing it across examples is the point.
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    news=st.dictionaries(
+        st.sampled_from([k for k in INPUT_KEYS if k != "platform_name"] + ["junk"]),
+        _VALUES,
+        max_size=8,
+    ),
+    olds=st.dictionaries(st.sampled_from(["generation", "name"]), _VALUES, max_size=2),
+)
+def test_check_never_raises_and_every_failure_names_a_property(
+    provider: SessionProvider, news: dict[str, Any], olds: dict[str, Any]
+) -> None:
+    result = provider.check(olds, news)
+    assert all(f.property for f in result.failures)
+    assert isinstance(result.inputs["generation"], int)
