@@ -1,0 +1,90 @@
+"""Runs that are cut short: the host killed in the middle of creates, and the emulator
+restarted on its state file between up and destroy."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.provider.conftest import host_env
+from tests.reliability.helpers import fleet, live_by_name
+from tests.support.emulator import EmulatorFactory, RunningEmulator
+from tests.support.engine import MockEngine
+from tests.support.host import ProviderHost
+
+COUNT = 12
+NAMES = [f"s{i:03d}" for i in range(COUNT)]
+
+
+def _kill_when(host: ProviderHost, emulator: RunningEmulator, sessions: int) -> threading.Thread:
+    """Kill ``host`` once the emulator holds ``sessions`` sessions (creates in flight)."""
+
+    def watch() -> None:
+        deadline = time.monotonic() + 60
+        while len(emulator.sessions()) < sessions and time.monotonic() < deadline:
+            time.sleep(0.02)
+        host.kill()
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    return watcher
+
+
+@pytest.mark.timeout(90)
+def test_up_killed_amid_creates_ends_with_one_session_per_resource(
+    qpu: RunningEmulator, tmp_path: Path
+) -> None:
+    # Creates wait for running (0.6 s), so with 4 host workers the kill lands while some
+    # resources are in state, some are POSTed but unanswered, and some are not begun.
+    qpu.configure(start_delay=0.6)
+    state = tmp_path / "state.json"
+    with ProviderHost(host_env(qpu, tmp_path)) as first:
+        engine = MockEngine(first, state)
+        watcher = _kill_when(first, qpu, sessions=COUNT // 2)
+        with pytest.raises(Exception, match=r"failed"):
+            engine.up(fleet(COUNT))
+        watcher.join(timeout=60)
+    kept = {res["outputs"]["name"]: res["id"] for res in engine.state().values()}
+    orphans = [name for name, ids in live_by_name(qpu).items() if name not in kept]
+    # The kill really was in the middle: made sessions outside state, and undone work.
+    assert orphans, "the kill came after every create had finished"
+    assert len(qpu.sessions()) < COUNT, "the kill came after every POST"
+
+    with ProviderHost(host_env(qpu, tmp_path)) as second:
+        engine.host = second
+        engine.up(fleet(COUNT))
+    live = live_by_name(qpu)
+    assert sorted(live) == NAMES
+    assert all(len(ids) == 1 for ids in live.values())
+    # Nothing was made twice: the orphans were taken back, not replaced.
+    assert len(qpu.sessions()) == COUNT
+    state_ids = {res["outputs"]["name"]: res["id"] for res in engine.state().values()}
+    assert state_ids == {name: ids[0] for name, ids in live.items()}
+    assert all(state_ids[name] == id_ for name, id_ in kept.items())
+
+
+@pytest.mark.timeout(90)
+def test_emulator_restart_between_up_and_destroy_loses_nothing(
+    emulator_factory: EmulatorFactory, tmp_path: Path
+) -> None:
+    emulator = emulator_factory(
+        state_file=tmp_path / "qaas.sqlite", start_delay=0.2, stop_delay=0.1
+    )
+    with ProviderHost(host_env(emulator, tmp_path)) as host:
+        engine = MockEngine(host, tmp_path / "state.json")
+        engine.up(fleet(COUNT))
+        before = live_by_name(emulator)
+
+        emulator.restart()  # same port: the host's pooled connections are now dead
+
+        assert live_by_name(emulator) == before
+        assert set(engine.preview(fleet(COUNT)).ops("same")) == set(engine.state())
+        refreshed = engine.refresh()
+        assert len(refreshed.ops("read")) == COUNT
+        engine.destroy()
+    assert engine.state() == {}
+    assert live_by_name(emulator) == {}
+    assert len(emulator.sessions()) == COUNT
