@@ -192,7 +192,10 @@ class Session(pulumi.dynamic.Resource, module="qpu", name="Session"):
             else:
                 props[key] = value
         # Stable identity for the derived deduplication id (docs/provider.md).
-        props["resource_key"] = f"{pulumi.get_project()}/{pulumi.get_stack()}/{resource_name}"
+        organization = pulumi.get_organization() or "organization"
+        props["resource_key"] = (
+            f"{organization}/{pulumi.get_project()}/{pulumi.get_stack()}/{resource_name}"
+        )
         # Only keys present in props become Output attributes: declare every field.
         for key in OUTPUT_KEYS:
             if key != "id":
