@@ -96,7 +96,8 @@ def gone_on_retry(logs: str) -> int:
 
 def fleet(count: int, **args: Any) -> Callable[[], None]:
     """A program declaring ``count`` Sessions ``s000``, ``s001``... each named as itself."""
-    args.setdefault("platform_name", PLATFORM)
+    if "platform_id" not in args:
+        args.setdefault("platform_name", PLATFORM)
 
     def program() -> None:
         for index in range(count):
@@ -165,9 +166,10 @@ class Figures:
     scenario: str
     steps: list[dict[str, Any]] = field(default_factory=list)
 
-    def add(self, step: str, **figures: Any) -> None:
-        """Record one step's figures."""
+    def add(self, step: str, **figures: Any) -> Figures:
+        """Record one step's figures; returns self, so a one-step record can publish."""
         self.steps.append({"step": step, **figures})
+        return self
 
     def publish(self) -> str:
         """Print the figures and write them to ``$QPU_RELIABILITY_FIGURES/<scenario>.json``."""
