@@ -16,6 +16,7 @@ an error of :mod:`pulumi_qpu.errors`; every retry, timeout and poll interval com
 from __future__ import annotations
 
 import difflib
+import json
 import logging
 import platform as _platform
 import sys
@@ -658,11 +659,11 @@ class QaasClient:
             fields=_scrub_fields(fields, self._secret_key),
             method=method,
             url=url,
-            hint=self._hint(status, error_type),
+            hint=self._hint(status, error_type, _request_project(response.request)),
             retry_after=parse_retry_after(response.headers.get("Retry-After")),
         )
 
-    def _hint(self, status: int, error_type: str) -> str:
+    def _hint(self, status: int, error_type: str, project_id: str | None) -> str:
         key_source = self._sources.get("secret_key", "the secret_key argument")
         if status == 401:
             return (
@@ -674,7 +675,9 @@ class QaasClient:
         if status == 403 and error_type == "quotas_exceeded":
             return "a quota is used up: delete unused sessions or ask for a higher quota"
         if status == 403:
-            project = self.default_project_id or "the target project"
+            # The project the request named, not the client's default: a Session may
+            # declare another project than the configured one.
+            project = project_id or self.default_project_id or "the target project"
             return (
                 f"the API key from {key_source} may not do this on {project}: give its IAM "
                 "user or application a policy with the QaaS permission set on that project, "
@@ -684,6 +687,19 @@ class QaasClient:
 
 
 # --- helpers ----------------------------------------------------------------------
+
+
+def _request_project(request: httpx.Request) -> str | None:
+    """Return the project a request named (``project_id`` in its query or JSON body)."""
+    project: str | None = request.url.params.get("project_id")
+    if project:
+        return project
+    try:
+        body = json.loads(request.content or b"null")
+    except ValueError:
+        return None
+    value = body.get("project_id") if isinstance(body, dict) else None
+    return value if isinstance(value, str) and value else None
 
 
 def _httpx_timeout(timeouts: Timeouts) -> httpx.Timeout:

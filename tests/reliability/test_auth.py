@@ -96,11 +96,6 @@ def test_foreign_project_through_the_provider_names_the_project_and_the_fix(
     assert qpu.sessions() == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="client 403 hint names the client's default project, not the request's "
-    "project_id (QaasClient._hint uses self.default_project_id)",
-)
 def test_foreign_project_declared_on_the_session_is_the_one_the_error_names(
     qpu: RunningEmulator, bare_env: dict[str, str]
 ) -> None:
