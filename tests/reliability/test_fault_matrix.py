@@ -80,6 +80,7 @@ def test_fifty_sessions_survive_every_fault(
                 step,
                 runs=runs,
                 failed_provider_calls=len(failures),
+                failures=failures,
                 **faults.as_dict(),
                 retries_spent=sum(retries.values()),
                 retries_by_cause=dict(retries),
