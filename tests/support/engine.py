@@ -20,6 +20,7 @@ Non-dynamic resources get a fake id and their inputs back, as plain mocks would.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -30,9 +31,9 @@ import pulumi
 from pulumi.output import Unknown
 from pulumi.runtime import mocks, rpc, settings
 
-from tests.support.host import ProviderHost
+from tests.support.host import HostCallError, ProviderHost
 
-__all__ = ["MockEngine", "RunResult", "Step"]
+__all__ = ["CheckFailedError", "MockEngine", "RunResult", "Step"]
 
 Props = dict[str, Any]
 _DYNAMIC = "pulumi-python:dynamic"
@@ -57,6 +58,25 @@ class RunResult:
     def ops(self, op: str) -> list[str]:
         """URNs of the steps of one kind."""
         return [s.urn for s in self.steps if s.op == op]
+
+
+class CheckFailedError(RuntimeError):
+    """Check returned failures: the run stops as the engine stops it."""
+
+
+class _QuietFailedRegistrations(logging.Filter):
+    """Drop asyncio's "Future exception was never retrieved" for our own errors.
+
+    A failed registration also fails every Output of that resource; nobody awaits them,
+    so asyncio logs each one when it is collected. The run itself already raised.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, (HostCallError, CheckFailedError))
+
+
+logging.getLogger("asyncio").addFilter(_QuietFailedRegistrations())
 
 
 def _for_wire(value: Any) -> Any:
@@ -268,7 +288,7 @@ class MockEngine:
             old = resources.get(urn)
         checked = self.host.check(urn, old["inputs"] if old else {}, news)
         if checked.failures:
-            raise RuntimeError(
+            raise CheckFailedError(
                 f"{urn}: check failed: "
                 + "; ".join(f"{prop}: {reason}" for prop, reason in checked.failures)
             )
