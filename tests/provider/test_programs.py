@@ -17,7 +17,7 @@ from pulumi_qpu.resource import Session, SessionArgs
 from tests.provider.conftest import OTHER_PLATFORM, PLATFORM, host_env
 from tests.support.emulator import RunningEmulator
 from tests.support.engine import MockEngine
-from tests.support.host import ProviderHost
+from tests.support.host import HostCallError, ProviderHost
 
 POST = "POST /qaas/v1alpha1/sessions"
 URN = "urn:pulumi:stack::project::pulumi-python:dynamic/qpu:Session::s"
@@ -91,6 +91,22 @@ def test_replacement_creates_the_new_session_before_ending_the_old(
     assert new != old
     assert live(qpu) == [new]
     assert sessions[new]["created_at"] <= sessions[old]["terminated_at"]
+
+
+def test_a_replaced_session_that_failed_to_end_is_ended_by_the_next_up(
+    engine: MockEngine, qpu: RunningEmulator
+) -> None:
+    old = engine.up(one_session()).exports["id"]
+    terminate = "POST /qaas/v1alpha1/sessions/{session_id}/terminate"
+    refused = {"kind": "error", "route": terminate, "status": 403, "type": "permissions_denied"}
+    qpu.set_faults(script=[refused])
+    with pytest.raises(HostCallError, match="permissions_denied"):
+        engine.up(one_session(platform_name=OTHER_PLATFORM))
+    new = engine.state()[URN]["id"]
+    assert [(urn, state["id"]) for urn, state in engine.pending_deletes()] == [(URN, old)]
+    assert engine.up(one_session(platform_name=OTHER_PLATFORM)).ops("delete") == [URN]
+    assert engine.pending_deletes() == []
+    assert live(qpu) == [new]
 
 
 def test_replacement_can_end_the_old_session_first(
