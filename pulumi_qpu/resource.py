@@ -74,7 +74,7 @@ class SessionArgs:
 
 _DURATION_FIELDS = ("max_idle_duration", "max_duration", "create_timeout", "delete_timeout")
 
-# One provider object for every Session: it pickles to the same ~80-byte reference, so
+# One provider object for every Session: it pickles to the same 76-byte reference, so
 # the host deserializes it once and all Sessions share one client.
 _PROVIDER = SessionProvider()
 
@@ -103,7 +103,7 @@ _BATCH_SETITEMS = _original_batch_setitems()
 
 def _restore_pickler() -> None:
     # Undo the SDK's wrapper chain before each construction: it would otherwise grow by
-    # one closure per dynamic resource and raise RecursionError near the 490th.
+    # one closure per dynamic resource and raise RecursionError after a few hundred.
     pickle._Pickler._batch_setitems = _BATCH_SETITEMS  # type: ignore[attr-defined]
 
 
