@@ -135,26 +135,43 @@ def mutations(counters: Mapping[str, int]) -> dict[str, int]:
 
 
 def parallel_destroy(engine: MockEngine, workers: int = 8) -> None:
-    """Delete every resource in state, ``workers`` at a time, as ``pulumi destroy`` does.
+    """Delete everything in state, ``workers`` at a time, as ``pulumi destroy`` does.
 
-    State is rewritten after each delete, so a destroy that fails midway leaves in state
-    exactly what is still there; the first failure is raised once the others finished.
+    Replaced objects still waiting for their delete go too. The state file is rewritten
+    after each delete (keeping the mock engine's format), so a destroy that fails midway
+    leaves in state exactly what is still there; the first failure is raised once the
+    other deletes have finished.
     """
     engine.host.configure(engine.config)
-    resources = engine.state()
+    if not engine.state_path.exists():
+        return
+    document: dict[str, Any] = json.loads(engine.state_path.read_text())
+    resources: dict[str, Any] = document["resources"]
+    pending: list[dict[str, Any]] = document.setdefault("pending_deletes", [])
     lock = threading.Lock()
 
-    def delete(urn: str) -> None:
+    def save() -> None:
+        tmp = engine.state_path.with_suffix(".destroy")
+        tmp.write_text(json.dumps(document, indent=1))
+        tmp.replace(engine.state_path)
+
+    def delete_resource(urn: str) -> None:
         res = resources[urn]
         engine.host.delete(res["id"], urn, res["outputs"], old_inputs=res["inputs"])
         with lock:
             del resources[urn]
-            tmp = engine.state_path.with_suffix(".destroy")
-            tmp.write_text(json.dumps({"resources": resources}, indent=1))
-            tmp.replace(engine.state_path)
+            save()
+
+    def delete_pending(entry: dict[str, Any]) -> None:
+        old = entry["state"]
+        engine.host.delete(old["id"], entry["urn"], old["outputs"], old_inputs=old["inputs"])
+        with lock:
+            pending.remove(entry)
+            save()
 
     with ThreadPoolExecutor(workers) as pool:
-        futures = [pool.submit(delete, urn) for urn in reversed(list(resources))]
+        futures = [pool.submit(delete_pending, entry) for entry in list(pending)]
+        futures += [pool.submit(delete_resource, urn) for urn in reversed(list(resources))]
     for future in futures:
         future.result()
 

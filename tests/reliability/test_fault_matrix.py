@@ -107,6 +107,9 @@ def test_fifty_sessions_survive_every_fault(
             ids[0] for ids in live.values()
         )
         ids_after_up = {res["outputs"]["name"]: res["id"] for res in state.values()}
+        # A failed create may have made (and then ended) one session; nothing else may.
+        made_by_up = len(emulator.sessions())
+        assert made_by_up <= COUNT + len(failures)
 
         # --- update of all: in place, same sessions, every one changed --------------
         failures = []
@@ -117,6 +120,7 @@ def test_fifty_sessions_survive_every_fault(
         assert all(len(ids) == 1 for ids in live.values())
         by_id = {s["id"]: s["wire"] for s in emulator.sessions()}
         assert all(by_id[ids[0]]["tags"] == ["v2"] for ids in live.values())
+        assert len(by_id) == made_by_up  # an update creates nothing
 
         # --- destroy: nothing live, state empty ---------------------------------------
         failures = []
@@ -124,5 +128,7 @@ def test_fifty_sessions_survive_every_fault(
         record("destroy", runs, failures)
         assert live_by_name(emulator) == {}
         assert engine.state() == {}
+        assert engine.pending_deletes() == []
+        assert len(emulator.sessions()) == made_by_up
         assert emulator.secret_key not in host.logs()
     figures.publish()
