@@ -28,6 +28,8 @@ from tests.provider.conftest import OTHER_PLATFORM, PLATFORM
 from tests.support.emulator import RunningEmulator
 
 POST = "POST /qaas/v1alpha1/sessions"
+Made = tuple[str, dict[str, Any], dict[str, Any]]
+"""A session made for a test: its id, outputs and checked inputs."""
 PATCH = "PATCH /qaas/v1alpha1/sessions/{session_id}"
 
 
@@ -311,16 +313,14 @@ def test_adoption_refuses_an_ended_session(provider: SessionProvider, qpu: Runni
 
 
 @pytest.fixture
-def made(provider: SessionProvider) -> tuple[str, dict[str, Any], dict[str, Any]]:
+def made(provider: SessionProvider) -> Made:
     inputs = checked(provider, name="s", max_idle_duration="3600s", tags=["a"])
     result = provider.create(inputs)
     assert result.outs is not None
     return result.id, result.outs, inputs
 
 
-def test_diff_ignores_a_change_of_spelling(
-    provider: SessionProvider, made: tuple[str, dict[str, Any], dict[str, Any]]
-) -> None:
+def test_diff_ignores_a_change_of_spelling(provider: SessionProvider, made: Made) -> None:
     id_, outs, inputs = made
     news = checked(provider, olds=inputs, name="s", max_idle_duration="1h", tags=["a"])
     assert provider.diff(id_, outs, news).changes is False
@@ -331,7 +331,7 @@ def test_diff_ignores_a_change_of_spelling(
 )
 def test_diff_updates_mutable_fields_in_place(
     provider: SessionProvider,
-    made: tuple[str, dict[str, Any], dict[str, Any]],
+    made: Made,
     change: dict[str, Any],
 ) -> None:
     id_, outs, inputs = made
@@ -350,7 +350,7 @@ def test_diff_updates_mutable_fields_in_place(
 )
 def test_diff_replaces_what_the_api_cannot_change(
     provider: SessionProvider,
-    made: tuple[str, dict[str, Any], dict[str, Any]],
+    made: Made,
     change: dict[str, Any],
     key: str,
 ) -> None:
@@ -362,7 +362,7 @@ def test_diff_replaces_what_the_api_cannot_change(
 def test_diff_replaces_a_session_that_stopped_by_itself(
     provider: SessionProvider,
     qpu: RunningEmulator,
-    made: tuple[str, dict[str, Any], dict[str, Any]],
+    made: Made,
 ) -> None:
     id_, outs, inputs = made
     qpu.advance(3601)  # past max_idle_duration
@@ -373,7 +373,7 @@ def test_diff_replaces_a_session_that_stopped_by_itself(
 def test_diff_replaces_a_session_deleted_behind_its_back(
     provider: SessionProvider,
     qpu: RunningEmulator,
-    made: tuple[str, dict[str, Any], dict[str, Any]],
+    made: Made,
 ) -> None:
     id_, outs, inputs = made
     qpu.admin.delete(f"/qaas/v1alpha1/sessions/{id_}")
@@ -391,7 +391,7 @@ def test_diff_asks_to_end_a_shared_session_before_recreating_it(
 
 
 def test_diff_plans_an_unknown_replacing_value_as_a_replacement(
-    provider: SessionProvider, made: tuple[str, dict[str, Any], dict[str, Any]]
+    provider: SessionProvider, made: Made
 ) -> None:
     id_, outs, inputs = made
     result = provider.diff(id_, outs, {**inputs, "platform_id": UNKNOWN})
@@ -404,7 +404,7 @@ def test_diff_plans_an_unknown_replacing_value_as_a_replacement(
 def test_read_reports_changes_made_outside(
     provider: SessionProvider,
     qpu: RunningEmulator,
-    made: tuple[str, dict[str, Any], dict[str, Any]],
+    made: Made,
 ) -> None:
     id_, outs, _ = made
     qpu.admin.patch(f"/qaas/v1alpha1/sessions/{id_}", json={"name": "renamed"})
@@ -417,7 +417,7 @@ def test_read_reports_changes_made_outside(
 def test_read_of_a_deleted_session_empties_the_id(
     provider: SessionProvider,
     qpu: RunningEmulator,
-    made: tuple[str, dict[str, Any], dict[str, Any]],
+    made: Made,
 ) -> None:
     id_, outs, _ = made
     qpu.admin.delete(f"/qaas/v1alpha1/sessions/{id_}")
@@ -427,7 +427,7 @@ def test_read_of_a_deleted_session_empties_the_id(
 def test_update_patches_only_what_changed(
     provider: SessionProvider,
     qpu: RunningEmulator,
-    made: tuple[str, dict[str, Any], dict[str, Any]],
+    made: Made,
 ) -> None:
     id_, outs, inputs = made
     qpu.reset_counters()
@@ -441,7 +441,7 @@ def test_update_patches_only_what_changed(
 def test_update_of_settings_alone_sends_no_patch(
     provider: SessionProvider,
     qpu: RunningEmulator,
-    made: tuple[str, dict[str, Any], dict[str, Any]],
+    made: Made,
 ) -> None:
     id_, outs, inputs = made
     qpu.reset_counters()
@@ -455,7 +455,7 @@ def test_update_of_settings_alone_sends_no_patch(
 def test_delete_terminates_and_waits_for_stopped(
     provider: SessionProvider,
     qpu: RunningEmulator,
-    made: tuple[str, dict[str, Any], dict[str, Any]],
+    made: Made,
 ) -> None:
     id_, outs, _ = made
     provider.delete(id_, outs)
@@ -475,7 +475,7 @@ def test_delete_of_a_session_still_starting_ends_it(
 def test_delete_of_a_stopped_or_gone_session_succeeds(
     provider: SessionProvider,
     qpu: RunningEmulator,
-    made: tuple[str, dict[str, Any], dict[str, Any]],
+    made: Made,
 ) -> None:
     id_, outs, _ = made
     provider.delete(id_, outs)
@@ -487,7 +487,7 @@ def test_delete_of_a_stopped_or_gone_session_succeeds(
 def test_delete_can_also_delete_the_session(
     provider: SessionProvider,
     qpu: RunningEmulator,
-    made: tuple[str, dict[str, Any], dict[str, Any]],
+    made: Made,
 ) -> None:
     id_, outs, _ = made
     provider.delete(id_, {**outs, "on_delete": "terminate_and_delete"})
