@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from pulumi_qpu.errors import DeniedAuthenticationError, PermissionsDeniedError
 from pulumi_qpu.provider import SessionProvider
 from tests.reliability.helpers import PLATFORM
 from tests.support.emulator import RunningEmulator
-from tests.support.host import HostCallError, ProviderHost
+from tests.support.host import HostCallError, running_host
 
 URN = "urn:pulumi:stack::project::pulumi-python:dynamic/qpu:Session::s"
 PLATFORM_ID = "3cd822eb-ac66-53d6-91da-09695149edc2"  # EMU-AER-16C-128M, stable uuid5
@@ -34,12 +33,6 @@ def last_line(error: HostCallError) -> str:
 def bare_env(tmp_path: Path) -> dict[str, str]:
     """No credentials anywhere but what a test adds."""
     return {"SCW_CONFIG_PATH": str(tmp_path / "none.yaml")}
-
-
-def start(env: dict[str, str], config: dict[str, str]) -> Iterator[ProviderHost]:
-    with ProviderHost(env) as host:
-        host.configure(config)
-        yield host
 
 
 @pytest.mark.parametrize(
@@ -60,7 +53,7 @@ def test_wrong_key_through_the_provider_names_its_source_and_the_fix(
             "qpu:apiUrl": settings["url"],
             "qpu:projectId": settings["project"],
         }
-    for host in start(env, config):
+    with running_host(env, config) as host:
         # Check reports it against the property that needed the API...
         checked = host.check(URN, {}, {"__provider": PROVIDER, "platform_name": PLATFORM})
         [(prop, reason)] = checked.failures
@@ -84,7 +77,7 @@ def test_foreign_project_through_the_provider_names_the_project_and_the_fix(
 ) -> None:
     # The key is right, the project belongs to the emulator's other tenant.
     env = {**bare_env, **qpu.env(), "SCW_DEFAULT_PROJECT_ID": qpu.other_project_id}
-    for host in start(env, {}):
+    with running_host(env, {}) as host:
         inputs = host.check(URN, {}, {"__provider": PROVIDER, "platform_id": PLATFORM_ID}).inputs
         assert inputs["project_id"] == qpu.other_project_id
         with pytest.raises(HostCallError) as caught:
@@ -101,7 +94,7 @@ def test_foreign_project_declared_on_the_session_is_the_one_the_error_names(
 ) -> None:
     # Default project is the caller's own; the Session declares the other tenant's.
     env = {**bare_env, **qpu.env()}
-    for host in start(env, {}):
+    with running_host(env, {}) as host:
         news = {
             "__provider": PROVIDER,
             "platform_id": PLATFORM_ID,
@@ -127,8 +120,7 @@ def test_client_errors_are_typed_and_say_how_to_fix(qpu: RunningEmulator, which:
     with QaasClient.from_config(resolve_config(environ=environ)) as client:
         with pytest.raises(expected) as caught:
             client.create_session(platform_id=PLATFORM_ID)
-        listing = pytest.raises(expected)
-        with listing:
+        with pytest.raises(expected):
             list(client.list_sessions())
     assert caught.value.hint
     assert "SCW_SECRET_KEY" in str(caught.value)
