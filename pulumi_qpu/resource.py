@@ -17,12 +17,10 @@ import pulumi
 import pulumi.dynamic
 from pydantic import BaseModel
 
+from pulumi_qpu.durations import DurationInput
 from pulumi_qpu.provider import OUTPUT_KEYS, SessionProvider
 
 __all__ = ["Session", "SessionArgs"]
-
-DurationInputValue = int | float | str | timedelta | Decimal
-"""A duration as a program may write it: seconds, ``"90s"``, ``"1h30m"``, ``timedelta``..."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -58,8 +56,8 @@ class SessionArgs:
     platform_name: pulumi.Input[str] | None = None
     project_id: pulumi.Input[str] | None = None
     name: pulumi.Input[str] | None = None
-    max_idle_duration: pulumi.Input[DurationInputValue] | None = None
-    max_duration: pulumi.Input[DurationInputValue] | None = None
+    max_idle_duration: pulumi.Input[DurationInput] | None = None
+    max_duration: pulumi.Input[DurationInput] | None = None
     tags: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None
     deduplication_id: pulumi.Input[str] | None = None
     booking_demand: pulumi.Input[Mapping[str, Any]] | BaseModel | None = None
@@ -67,8 +65,8 @@ class SessionArgs:
     parameters: pulumi.Input[Mapping[str, Any] | str] | None = None
     session_id: pulumi.Input[str] | None = None
     wait_for_running: pulumi.Input[bool] | None = None
-    create_timeout: pulumi.Input[DurationInputValue] | None = None
-    delete_timeout: pulumi.Input[DurationInputValue] | None = None
+    create_timeout: pulumi.Input[DurationInput] | None = None
+    delete_timeout: pulumi.Input[DurationInput] | None = None
     on_delete: pulumi.Input[Literal["terminate", "terminate_and_delete"]] | None = None
 
 
