@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from pulumi_qpu.emulator.store import SessionRecord
 from pulumi_qpu.models import Session, format_timestamp, wire_duration_seconds
 
-__all__ = ["begin_stop", "running_deadline", "settle", "to_wire"]
+__all__ = ["begin_stop", "next_transition_at", "running_deadline", "settle", "to_wire"]
 
 REASON_TERMINATED = "terminated by user"
 REASON_MAX_DURATION = "max_duration reached"
@@ -59,6 +59,23 @@ def begin_stop(record: SessionRecord, at: datetime, reason: str, stop_delay: flo
     record.stopped_due_at = at + timedelta(seconds=stop_delay)
     record.updated_at = at
     record.progress_message = f"Stopping session: {reason}"
+
+
+def next_transition_at(record: SessionRecord) -> datetime | None:
+    """When :func:`settle` will next change ``record``, or None if it never will.
+
+    Before this moment :func:`settle` leaves the record as it is, whatever the stop
+    delay, so a reader may skip settling it (the store's transition schedule).
+    """
+    if record.deleted_at is not None:
+        return None
+    if record.status == "starting":
+        return record.start_at
+    if record.status == "running":
+        return running_deadline(record)[0]
+    if record.status == "stopping":
+        return record.stopped_due_at
+    return None
 
 
 def settle(record: SessionRecord, now: datetime, stop_delay: float) -> bool:

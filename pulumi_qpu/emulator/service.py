@@ -28,6 +28,7 @@ from pulumi_qpu.emulator.lifecycle import (
     REASON_DELETED,
     REASON_TERMINATED,
     begin_stop,
+    next_transition_at,
     settle,
     starting_message,
     to_wire,
@@ -204,13 +205,22 @@ def _order(raw: str | None, enum: type[ListSessionsOrderBy] | type[ListPlatforms
     return value
 
 
-def _page(items: Sequence[_Item], page: int, page_size: int) -> list[_Item]:
+def _page(
+    items: Sequence[_Item], page: int, page_size: int, *, descending: bool = False
+) -> list[_Item]:
+    """One page of ``items``, or of ``items`` reversed when ``descending`` (no copy made)."""
     start = (page - 1) * page_size
-    return list(items[start : start + page_size])
+    if not descending:
+        return list(items[start : start + page_size])
+    stop = len(items) - start
+    if stop <= 0:
+        return []
+    return list(reversed(items[max(0, stop - page_size) : stop]))
 
 
-def _session_sort_key(order: str) -> Callable[[SessionRecord], Any]:
-    field_name = order.rsplit("_", 1)[0]
+def _session_sort_key(field_name: str) -> Callable[[SessionRecord], Any]:
+    # Every key ends with seq, so no two sessions tie: a descending order is exactly the
+    # ascending one reversed, and the store can keep one ascending list per field.
     if field_name == "name":
         return lambda r: (r.name, r.seq)
     if field_name == "status":
@@ -240,7 +250,7 @@ class Emulator:
         if not options.tenants:
             raise ValueError("at least one tenant (secret key and project) is needed")
         self.options = options
-        self.store = SessionStore(options.state_file)
+        self.store = SessionStore(options.state_file, next_due=next_transition_at)
         stored = self.store.get_meta("tenants")
         if options.tenants_generated and stored:
             # Same keys and projects as the first run on this state file.
@@ -369,19 +379,23 @@ class Emulator:
         order = _order(params.get("order_by"), ListSessionsOrderBy)
         if project_id not in projects:
             raise permissions_denied("session", "list")
+        field_name, direction = order.rsplit("_", 1)
         with self.store.lock:
             now = self.now()
-            records = [self._settled(r, now) for r in self.store.in_project(project_id)]
-        if platform_id is not None:
-            records = [r for r in records if r.platform_id == platform_id]
-        if tags:
-            wanted = set(tags)
-            records = [r for r in records if wanted.issubset(r.tags)]
-        records.sort(key=_session_sort_key(order), reverse=order.endswith("_desc"))
-        return ListSessionsResponse(
-            total_count=len(records),
-            sessions=[to_wire(r) for r in _page(records, page, page_size)],
-        )
+            # Only sessions with a transition due are settled; the rest are as they are.
+            if self.store.settle_due(
+                project_id, now, lambda record: settle(record, now, self.stop_delay)
+            ):
+                self._remember_time(now)
+            records = self.store.ordered(project_id, field_name, _session_sort_key(field_name))
+            if platform_id is not None:
+                records = [r for r in records if r.platform_id == platform_id]
+            if tags:
+                wanted = set(tags)
+                records = [r for r in records if wanted.issubset(r.tags)]
+            chosen = _page(records, page, page_size, descending=direction == "desc")
+        # Cached records never change once stored: the page can be rendered without the lock.
+        return ListSessionsResponse(total_count=len(records), sessions=[to_wire(r) for r in chosen])
 
     def create_session(self, projects: frozenset[str], body: Any) -> Session:
         """``POST /sessions``."""

@@ -8,14 +8,27 @@ lives in memory; with one, WAL mode and a commit per write mean a restart loses 
 A session row is its :class:`SessionRecord` as JSON plus the columns used to look it up.
 Deleted sessions stay as tombstones (``deleted_at`` set): the API never shows them, the
 admin dump does (the oracle of "no duplicates" tests).
+
+SQLite is the durable copy; live sessions are also kept decoded in memory (loaded at
+start, written through on every change), so a read never decodes JSON. Cached records
+are never changed in place: every write replaces the record and callers get copies, so
+a cached record handed out stays consistent without the lock. Per project the store
+keeps a schedule of the next lifecycle transition of each session (a heap keyed by the
+``next_due`` time it is given), so settling a project touches only the sessions with a
+transition due, and each ordering of a project's sessions asked for is sorted once, then
+kept sorted through every write (a binary search per write).
 """
 
 from __future__ import annotations
 
+import bisect
+import copy
 import dataclasses
+import heapq
 import json
 import sqlite3
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -92,7 +105,10 @@ class SessionRecord:
 
     def to_json(self) -> dict[str, Any]:
         """Return the record as JSON-ready data (timestamps in ISO 8601)."""
-        data = dataclasses.asdict(self)
+        # Field by field rather than dataclasses.asdict, whose deep copies cost 20 times
+        # more; tags is the only field that is not an immutable scalar.
+        data = {name: getattr(self, name) for name in _FIELD_NAMES}
+        data["tags"] = list(self.tags)
         for name in _TIME_FIELDS:
             value = data[name]
             data[name] = value.isoformat() if value is not None else None
@@ -108,12 +124,46 @@ class SessionRecord:
         return cls(**values)
 
 
-class SessionStore:
-    """Sessions and settings in SQLite (a file, or memory when ``path`` is None)."""
+_FIELD_NAMES = tuple(f.name for f in dataclasses.fields(SessionRecord))
+_Key = Callable[[SessionRecord], Any]
 
-    def __init__(self, path: str | None = None) -> None:
-        """Open (and create when needed) the database."""
+
+def _reposition(
+    ordering: list[SessionRecord], key: _Key, old: SessionRecord | None, new: SessionRecord | None
+) -> None:
+    """Replace ``old`` by ``new`` in a list sorted by ``key`` (either may be None).
+
+    Keys are distinct, so a binary search finds ``old`` exactly; a write that leaves the
+    key as it was (most do, for most orders) swaps the record in place.
+    """
+    new_key = key(new) if new is not None else None
+    if old is not None:
+        old_key = key(old)
+        index = bisect.bisect_left(ordering, old_key, key=key)
+        if new is not None and new_key == old_key:
+            ordering[index] = new
+            return
+        del ordering[index]
+    if new is not None:
+        bisect.insort(ordering, new, key=key)
+
+
+class SessionStore:
+    """Sessions and settings in SQLite (a file, or memory when ``path`` is None).
+
+    ``next_due`` tells when a session's next lifecycle transition is due (None: never);
+    :meth:`settle_due` uses it to visit only the sessions whose time has come.
+    """
+
+    def __init__(
+        self,
+        path: str | None = None,
+        *,
+        next_due: Callable[[SessionRecord], datetime | None],
+    ) -> None:
+        """Open (and create when needed) the database and load the live sessions."""
         self.lock = threading.RLock()
+        self._next_due = next_due
         self._conn = sqlite3.connect(
             path or ":memory:", check_same_thread=False, isolation_level=None
         )
@@ -123,11 +173,87 @@ class SessionStore:
         self._conn.executescript(_SCHEMA)
         row = self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM sessions").fetchone()
         self._seq = int(row[0])
+        # Live sessions by project, each dict in creation (seq) order.
+        self._projects: dict[str, dict[str, SessionRecord]] = {}
+        self._project_of: dict[str, str] = {}
+        # Transition schedule: per project a heap of (due, seq, id); an entry counts only
+        # while it matches _due[id] (a later write supersedes it without a heap search).
+        self._heaps: dict[str, list[tuple[datetime, int, str]]] = {}
+        self._due: dict[str, datetime] = {}
+        # Ascending orderings per project and sort name, with their key; kept up to date.
+        self._orderings: dict[str, dict[str, tuple[_Key, list[SessionRecord]]]] = {}
+        self._load()
+
+    def _load(self) -> None:
+        rows = self._conn.execute(
+            "SELECT data FROM sessions WHERE deleted = 0 ORDER BY seq"
+        ).fetchall()
+        for (data,) in rows:
+            self._keep(SessionRecord.from_json(json.loads(data)))
 
     def close(self) -> None:
         """Close the database."""
         with self.lock:
             self._conn.close()
+
+    # --- the in-memory copy ---------------------------------------------------------
+
+    @staticmethod
+    def _copy(record: SessionRecord) -> SessionRecord:
+        # Shallow copy plus the one mutable field: datetimes and strings are immutable.
+        duplicate = copy.copy(record)
+        duplicate.tags = list(record.tags)
+        return duplicate
+
+    def _keep(self, record: SessionRecord) -> None:
+        """Make ``record`` (owned by the store from now on) the cached state of its id."""
+        project_id = record.project_id
+        live = self._projects.setdefault(project_id, {})
+        old = live.get(record.id)
+        new = record if record.deleted_at is None else None
+        for key, ordering in self._orderings.get(project_id, {}).values():
+            _reposition(ordering, key, old, new)
+        if new is None:
+            live.pop(record.id, None)
+            self._project_of.pop(record.id, None)
+            self._due.pop(record.id, None)
+            return
+        live[record.id] = record
+        self._project_of[record.id] = project_id
+        self._schedule(record)
+
+    def _schedule(self, record: SessionRecord) -> None:
+        due = self._next_due(record)
+        if due is None:
+            self._due.pop(record.id, None)
+            return
+        if self._due.get(record.id) == due:
+            return
+        self._due[record.id] = due
+        heap = self._heaps.setdefault(record.project_id, [])
+        heapq.heappush(heap, (due, record.seq, record.id))
+        if len(heap) > 64 + 4 * len(self._projects[record.project_id]):
+            # Superseded entries pile up under frequent writes: keep only the current ones.
+            heap[:] = [entry for entry in heap if self._due.get(entry[2]) == entry[0]]
+            heapq.heapify(heap)
+
+    def _write(self, records: Sequence[SessionRecord]) -> None:
+        """Write changed sessions to SQLite (one transaction) and to the cache."""
+        rows = [(int(r.deleted_at is not None), json.dumps(r.to_json()), r.id) for r in records]
+        if len(rows) == 1:
+            self._conn.execute("UPDATE sessions SET deleted = ?, data = ? WHERE id = ?", rows[0])
+        elif rows:
+            self._conn.execute("BEGIN")
+            try:
+                self._conn.executemany(
+                    "UPDATE sessions SET deleted = ?, data = ? WHERE id = ?", rows
+                )
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+        for record in records:
+            self._keep(record)
 
     # --- sessions -------------------------------------------------------------------
 
@@ -148,41 +274,79 @@ class SessionStore:
                     json.dumps(record.to_json()),
                 ),
             )
+            self._keep(self._copy(record))
 
     def update(self, record: SessionRecord) -> None:
-        """Write back a changed session."""
+        """Write back a changed session (the caller keeps its own copy)."""
         with self.lock:
-            self._conn.execute(
-                "UPDATE sessions SET deleted = ?, data = ? WHERE id = ?",
-                (int(record.deleted_at is not None), json.dumps(record.to_json()), record.id),
-            )
+            self._write([self._copy(record)])
 
     def get(self, session_id: str) -> SessionRecord | None:
-        """Return the session with this id, or None; tombstones are None too."""
+        """Return (a copy of) the session with this id, or None; tombstones are None too."""
         with self.lock:
-            row = self._conn.execute(
-                "SELECT data FROM sessions WHERE id = ? AND deleted = 0", (session_id,)
-            ).fetchone()
-        return SessionRecord.from_json(json.loads(row[0])) if row else None
+            project_id = self._project_of.get(session_id)
+            if project_id is None:
+                return None
+            return self._copy(self._projects[project_id][session_id])
 
     def in_project(self, project_id: str) -> list[SessionRecord]:
-        """Every live (not deleted) session of a project, oldest first."""
+        """Every live (not deleted) session of a project (copies), oldest first."""
         with self.lock:
-            rows = self._conn.execute(
-                "SELECT data FROM sessions WHERE project_id = ? AND deleted = 0 ORDER BY seq",
-                (project_id,),
-            ).fetchall()
-        return [SessionRecord.from_json(json.loads(row[0])) for row in rows]
+            return [self._copy(r) for r in self._projects.get(project_id, {}).values()]
+
+    def settle_due(
+        self, project_id: str, now: datetime, settle: Callable[[SessionRecord], bool]
+    ) -> bool:
+        """Apply ``settle`` to every session of a project with a transition due by ``now``.
+
+        ``settle`` changes the record it is given and says whether it did; changed
+        records are written back. Sessions whose ``next_due`` is later are not visited,
+        so this costs the number of due transitions, not the size of the project.
+        Returns True if any session changed.
+        """
+        with self.lock:
+            heap = self._heaps.get(project_id)
+            changed: list[SessionRecord] = []
+            unchanged: list[SessionRecord] = []
+            while heap and heap[0][0] <= now:
+                due, _, session_id = heapq.heappop(heap)
+                if self._due.get(session_id) != due:
+                    continue  # superseded by a later write
+                del self._due[session_id]
+                record = self._copy(self._projects[project_id][session_id])
+                (changed if settle(record) else unchanged).append(record)
+            self._write(changed)
+            for record in unchanged:
+                self._schedule(record)
+            return bool(changed)
+
+    def ordered(
+        self, project_id: str, name: str, key: Callable[[SessionRecord], Any]
+    ) -> Sequence[SessionRecord]:
+        """Return a project's live sessions sorted ascending by ``key``, kept as ``name``.
+
+        ``key`` must give every session a distinct value (end it with ``seq``). The list
+        is sorted once, then kept in order through every write; read it under
+        :attr:`lock` (its records never change, so they can be used after it).
+        """
+        with self.lock:
+            cached = self._orderings.setdefault(project_id, {})
+            entry = cached.get(name)
+            if entry is None:
+                entry = (key, sorted(self._projects.get(project_id, {}).values(), key=key))
+                cached[name] = entry
+            return entry[1]
 
     def with_deduplication_id(self, project_id: str, deduplication_id: str) -> list[SessionRecord]:
         """Not-deleted sessions of a project carrying this deduplication id, oldest first."""
         with self.lock:
             rows = self._conn.execute(
-                "SELECT data FROM sessions WHERE project_id = ? AND deduplication_id = ?"
+                "SELECT id FROM sessions WHERE project_id = ? AND deduplication_id = ?"
                 " AND deleted = 0 ORDER BY seq",
                 (project_id, deduplication_id),
             ).fetchall()
-        return [SessionRecord.from_json(json.loads(row[0])) for row in rows]
+            live = self._projects.get(project_id, {})
+            return [self._copy(live[session_id]) for (session_id,) in rows]
 
     def everything(self) -> list[SessionRecord]:
         """Every session ever created, tombstones included, oldest first."""
@@ -194,6 +358,11 @@ class SessionStore:
         """Forget every session (settings stay)."""
         with self.lock:
             self._conn.execute("DELETE FROM sessions")
+            self._projects.clear()
+            self._project_of.clear()
+            self._heaps.clear()
+            self._due.clear()
+            self._orderings.clear()
 
     # --- settings -------------------------------------------------------------------
 
