@@ -35,9 +35,11 @@ from pulumi_qpu.resource import Session
 from tests.provider.conftest import PLATFORM, host_env
 from tests.support.emulator import RunningEmulator
 from tests.support.engine import MockEngine
+from tests.support.host import HostCallError
 
 __all__ = [
     "LIVE",
+    "MAX_RUNS",
     "MUTATING",
     "PLATFORM",
     "Figures",
@@ -50,6 +52,7 @@ __all__ = [
     "mutations",
     "parallel_destroy",
     "sessions_by_name",
+    "until_converged",
 ]
 
 LIVE = frozenset({"starting", "running"})
@@ -174,6 +177,28 @@ def parallel_destroy(engine: MockEngine, workers: int = 8) -> None:
         futures += [pool.submit(delete_resource, urn) for urn in reversed(list(resources))]
     for future in futures:
         future.result()
+
+
+MAX_RUNS = 3
+"""Runs a converging step may take: a failed run is run again, as a user re-runs up."""
+
+
+def until_converged(action: Callable[[], Any], failures: list[str]) -> int:
+    """Run ``action`` until it succeeds, at most MAX_RUNS times; return the runs made.
+
+    The text of each failure (what the engine would show) is appended to ``failures``.
+    """
+    for run in range(1, MAX_RUNS + 1):
+        try:
+            action()
+        except HostCallError as exc:  # a provider call failed after its retries
+            failures.append(exc.details.strip().splitlines()[-1] if exc.details else str(exc))
+            continue
+        except RuntimeError as exc:  # the mock engine's wrapping of the same
+            failures.append(str(exc).strip().splitlines()[-1])
+            continue
+        return run
+    raise AssertionError(f"did not converge in {MAX_RUNS} runs: {failures}")
 
 
 @dataclass

@@ -3,9 +3,7 @@ while the emulator injects every fault it has, with its own records as the oracl
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -18,10 +16,11 @@ from tests.reliability.helpers import (
     live_by_name,
     logging_env,
     parallel_destroy,
+    until_converged,
 )
 from tests.support.emulator import EmulatorFactory
 from tests.support.engine import MockEngine
-from tests.support.host import HostCallError, ProviderHost
+from tests.support.host import ProviderHost
 
 COUNT = 50
 SEED = 6
@@ -29,23 +28,7 @@ RATES = {"error_rate": 0.20, "throttle_rate": 0.10, "reset_rate": 0.05}
 DROP_RATE = 0.05
 LATENCY = 0.005  # seconds added to every request
 RETRY_AFTER = 1  # the emulator's smallest Retry-After that still makes the client wait
-MAX_RUNS = 3  # a run that fails is run again, as a user re-runs `pulumi up`
 NAMES = [f"s{i:03d}" for i in range(COUNT)]
-
-
-def _attempts(action: Callable[[], Any], failures: list[str]) -> int:
-    """Run ``action`` until it succeeds, at most MAX_RUNS times; return the runs made."""
-    for run in range(1, MAX_RUNS + 1):
-        try:
-            action()
-        except HostCallError as exc:  # a provider call failed after its retries
-            failures.append(exc.details.splitlines()[-1] if exc.details else str(exc))
-            continue
-        except RuntimeError as exc:  # the engine's wrapping of the same
-            failures.append(str(exc).splitlines()[-1])
-            continue
-        return run
-    raise AssertionError(f"did not converge in {MAX_RUNS} runs: {failures}")
 
 
 @pytest.mark.timeout(170)
@@ -97,7 +80,7 @@ def test_fifty_sessions_survive_every_fault(
 
         # --- up: exactly one live session per resource, the one in state -----------
         failures: list[str] = []
-        runs = _attempts(lambda: engine.up(fleet(COUNT, tags=["v1"])), failures)
+        runs = until_converged(lambda: engine.up(fleet(COUNT, tags=["v1"])), failures)
         record("up", runs, failures)
         live = live_by_name(emulator)
         assert sorted(live) == NAMES
@@ -113,7 +96,7 @@ def test_fifty_sessions_survive_every_fault(
 
         # --- update of all: in place, same sessions, every one changed --------------
         failures = []
-        runs = _attempts(lambda: engine.up(fleet(COUNT, tags=["v2"])), failures)
+        runs = until_converged(lambda: engine.up(fleet(COUNT, tags=["v2"])), failures)
         record("update", runs, failures)
         live = live_by_name(emulator)
         assert {name: ids[0] for name, ids in live.items()} == ids_after_up
@@ -124,7 +107,7 @@ def test_fifty_sessions_survive_every_fault(
 
         # --- destroy: nothing live, state empty ---------------------------------------
         failures = []
-        runs = _attempts(lambda: parallel_destroy(engine), failures)
+        runs = until_converged(lambda: parallel_destroy(engine), failures)
         record("destroy", runs, failures)
         assert live_by_name(emulator) == {}
         assert engine.state() == {}

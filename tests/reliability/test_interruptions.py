@@ -1,5 +1,5 @@
-"""Runs that are cut short: the host killed in the middle of creates, and the emulator
-restarted on its state file between up and destroy."""
+"""Runs that are cut short: the host killed in the middle of creates or of deletes, and
+the emulator restarted on its state file between up and destroy or in the middle of an up."""
 
 from __future__ import annotations
 
@@ -10,7 +10,16 @@ from pathlib import Path
 import pytest
 
 from tests.provider.conftest import host_env
-from tests.reliability.helpers import fleet, live_by_name
+from tests.reliability.helpers import (
+    Figures,
+    count_retries,
+    fleet,
+    is_live,
+    live_by_name,
+    logging_env,
+    parallel_destroy,
+    until_converged,
+)
 from tests.support.emulator import EmulatorFactory, RunningEmulator
 from tests.support.engine import MockEngine
 from tests.support.host import ProviderHost
@@ -88,3 +97,85 @@ def test_emulator_restart_between_up_and_destroy_loses_nothing(
     assert engine.state() == {}
     assert live_by_name(emulator) == {}
     assert len(emulator.sessions()) == COUNT
+
+
+@pytest.mark.timeout(90)
+def test_destroy_killed_midway_leaks_nothing_and_the_next_destroy_finishes(
+    qpu: RunningEmulator, tmp_path: Path
+) -> None:
+    state = tmp_path / "state.json"
+    with ProviderHost(host_env(qpu, tmp_path)) as first:
+        engine = MockEngine(first, state)
+        engine.up(fleet(COUNT))
+        # Deletes wait for stopped (0.6 s): the kill lands with some resources gone from
+        # state, some terminated but still in state, and some not touched yet.
+        qpu.configure(stop_delay=0.6)
+
+        def watch() -> None:
+            deadline = time.monotonic() + 60
+            # Once a third of the deletes finished (the state file says so), while more
+            # are terminated but still waiting for stopped.
+            while len(engine.state()) > COUNT - COUNT // 3 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            first.kill()
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        with pytest.raises(Exception, match=r"failed"):
+            parallel_destroy(engine)
+        watcher.join(timeout=60)
+    left = {res["id"] for res in engine.state().values()}
+    assert 0 < len(left) < COUNT, "the kill did not land in the middle of the destroy"
+    stopping = [s for s in qpu.sessions() if s["id"] in left and not is_live(s)]
+    assert stopping, "no delete was in flight at the kill"
+    # Nothing left state while it still ran: every live session is still in state.
+    assert {ids[0] for ids in live_by_name(qpu).values()} <= left
+
+    with ProviderHost(host_env(qpu, tmp_path)) as second:
+        engine.host = second
+        parallel_destroy(engine)
+    assert engine.state() == {}
+    assert live_by_name(qpu) == {}
+    assert len(qpu.sessions()) == COUNT
+
+
+@pytest.mark.timeout(120)
+def test_emulator_restart_in_the_middle_of_an_up_converges_to_one_session_each(
+    emulator_factory: EmulatorFactory, tmp_path: Path
+) -> None:
+    emulator = emulator_factory(
+        state_file=tmp_path / "qaas.sqlite", start_delay=0.3, stop_delay=0.1
+    )
+    with ProviderHost(logging_env(emulator, tmp_path)) as host:
+        engine = MockEngine(host, tmp_path / "state.json")
+
+        def restart_midway() -> None:
+            deadline = time.monotonic() + 60
+            while len(emulator.sessions()) < COUNT // 3 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            emulator.restart()  # in-flight requests are cut, new ones refused a while
+
+        restarter = threading.Thread(target=restart_midway, daemon=True)
+        restarter.start()
+        failures: list[str] = []
+        try:
+            runs = until_converged(lambda: engine.up(fleet(COUNT)), failures)
+        finally:
+            restarter.join(timeout=60)
+        retries = count_retries(host.logs())
+        Figures("restart_during_up").add(
+            "up",
+            runs=runs,
+            failures=failures,
+            retries_by_cause=dict(retries),
+            sessions_created=len(emulator.sessions()),
+        ).publish()
+        assert retries, "the restart did not land in the middle of the up"
+        live = live_by_name(emulator)
+        assert sorted(live) == NAMES
+        assert all(len(ids) == 1 for ids in live.values())
+        assert len(emulator.sessions()) <= COUNT + len(failures)
+        state_ids = sorted(res["id"] for res in engine.state().values())
+        assert state_ids == sorted(ids[0] for ids in live.values())
+        parallel_destroy(engine)
+    assert live_by_name(emulator) == {}
