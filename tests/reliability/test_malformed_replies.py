@@ -131,3 +131,33 @@ def test_malformed_reply_to_refresh_is_a_clear_error(
         loophost.read(id_, URN, outs)
     assert re.search(MALFORMED[case][1], reason(caught.value))
     assert_host_answers_next_call(loophost, loopback)
+
+
+PLATFORMS = ("GET", "/qaas/v1alpha1/platforms")
+
+
+def test_garbage_from_the_platform_lookup_fails_check_on_platform_name(
+    loopback: Loopback, loophost: ProviderHost
+) -> None:
+    loopback.replies[PLATFORMS] = Reply(200, b"<html>maintenance</html>", "text/html")
+    checked = loophost.check(URN, {}, {"__provider": PROVIDER, "platform_name": "EMU-X"})
+    [(prop, text)] = checked.failures
+    assert prop == "platform_name"
+    assert "not JSON" in text
+    assert loophost.alive
+
+
+def test_platform_with_unknown_enum_values_still_resolves(
+    loopback: Loopback, loophost: ProviderHost
+) -> None:
+    platform = {
+        "id": PLATFORM_ID,
+        "name": "EMU-X",
+        "type": "quantum_annealer",
+        "technology": "alien",
+        "availability": "sometimes",
+    }
+    loopback.replies[PLATFORMS] = Reply.json(200, {"platforms": [platform], "total_count": 1})
+    checked = loophost.check(URN, {}, {"__provider": PROVIDER, "platform_name": "EMU-X"})
+    assert checked.failures == []
+    assert checked.inputs["platform_id"] == PLATFORM_ID
