@@ -137,13 +137,14 @@ def mutations(counters: Mapping[str, int]) -> dict[str, int]:
     return {key: n for key, n in counters.items() if key.startswith(MUTATING)}
 
 
-def parallel_destroy(engine: MockEngine, workers: int = 8) -> None:
+def parallel_destroy(engine: MockEngine, workers: int = 8, *, save_every: int = 1) -> None:
     """Delete everything in state, ``workers`` at a time, as ``pulumi destroy`` does.
 
     Replaced objects still waiting for their delete go too. The state file is rewritten
-    after each delete (keeping the mock engine's format), so a destroy that fails midway
-    leaves in state exactly what is still there; the first failure is raised once the
-    other deletes have finished.
+    after each delete (keeping the mock engine's format), or after every ``save_every``
+    deletes for thousands of resources (each rewrite is the whole file), and always at
+    the end, so a destroy that fails midway leaves in state exactly what is still there;
+    the first failure is raised once the other deletes have finished.
     """
     engine.host.configure(engine.config)
     if not engine.state_path.exists():
@@ -152,11 +153,17 @@ def parallel_destroy(engine: MockEngine, workers: int = 8) -> None:
     resources: dict[str, Any] = document["resources"]
     pending: list[dict[str, Any]] = document.setdefault("pending_deletes", [])
     lock = threading.Lock()
+    done = [0]
 
-    def save() -> None:
+    def write() -> None:
         tmp = engine.state_path.with_suffix(".destroy")
         tmp.write_text(json.dumps(document, indent=1))
         tmp.replace(engine.state_path)
+
+    def save() -> None:
+        done[0] += 1
+        if done[0] % save_every == 0:
+            write()
 
     def delete_resource(urn: str) -> None:
         res = resources[urn]
@@ -172,9 +179,13 @@ def parallel_destroy(engine: MockEngine, workers: int = 8) -> None:
             pending.remove(entry)
             save()
 
-    with ThreadPoolExecutor(workers) as pool:
-        futures = [pool.submit(delete_pending, entry) for entry in list(pending)]
-        futures += [pool.submit(delete_resource, urn) for urn in reversed(list(resources))]
+    try:
+        with ThreadPoolExecutor(workers) as pool:
+            futures = [pool.submit(delete_pending, entry) for entry in list(pending)]
+            futures += [pool.submit(delete_resource, urn) for urn in reversed(list(resources))]
+    finally:
+        with lock:
+            write()
     for future in futures:
         future.result()
 
