@@ -25,7 +25,7 @@ import os
 import re
 import threading
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -43,6 +43,7 @@ __all__ = [
     "MUTATING",
     "PLATFORM",
     "Figures",
+    "assert_one_live_session_each",
     "count_retries",
     "fleet",
     "gone_on_retry",
@@ -130,6 +131,21 @@ def live_by_name(emulator: RunningEmulator) -> dict[str, list[str]]:
         if is_live(session):
             groups.setdefault(session["wire"]["name"], []).append(session["id"])
     return groups
+
+
+def assert_one_live_session_each(
+    emulator: RunningEmulator, engine: MockEngine, names: Iterable[str]
+) -> dict[str, str]:
+    """Assert the oracle holds exactly one live session per declared name, and that it
+    is the one the state file holds; return the ids by name."""
+    live = live_by_name(emulator)
+    assert sorted(live) == sorted(names), "a resource has no live session, or a stranger does"
+    duplicated = {name: ids for name, ids in live.items() if len(ids) > 1}
+    assert not duplicated, f"duplicated sessions: {duplicated}"
+    state = {res["outputs"]["name"]: res["id"] for res in engine.state().values()}
+    ids = {name: found[0] for name, found in live.items()}
+    assert state == ids, "the state file does not hold the live sessions"
+    return ids
 
 
 def mutations(counters: Mapping[str, int]) -> dict[str, int]:

@@ -10,6 +10,7 @@ import pytest
 from tests.reliability.faults import FaultLedger
 from tests.reliability.helpers import (
     Figures,
+    assert_one_live_session_each,
     count_retries,
     fleet,
     gone_on_retry,
@@ -82,14 +83,7 @@ def test_fifty_sessions_survive_every_fault(
         failures: list[str] = []
         runs = until_converged(lambda: engine.up(fleet(COUNT, tags=["v1"])), failures)
         record("up", runs, failures)
-        live = live_by_name(emulator)
-        assert sorted(live) == NAMES
-        assert all(len(ids) == 1 for ids in live.values())
-        state = engine.state()
-        assert sorted(res["id"] for res in state.values()) == sorted(
-            ids[0] for ids in live.values()
-        )
-        ids_after_up = {res["outputs"]["name"]: res["id"] for res in state.values()}
+        ids_after_up = assert_one_live_session_each(emulator, engine, NAMES)
         # A failed create may have made (and then ended) one session; nothing else may.
         made_by_up = len(emulator.sessions())
         assert made_by_up <= COUNT + len(failures)
@@ -98,11 +92,9 @@ def test_fifty_sessions_survive_every_fault(
         failures = []
         runs = until_converged(lambda: engine.up(fleet(COUNT, tags=["v2"])), failures)
         record("update", runs, failures)
-        live = live_by_name(emulator)
-        assert {name: ids[0] for name, ids in live.items()} == ids_after_up
-        assert all(len(ids) == 1 for ids in live.values())
+        assert assert_one_live_session_each(emulator, engine, NAMES) == ids_after_up
         by_id = {s["id"]: s["wire"] for s in emulator.sessions()}
-        assert all(by_id[ids[0]]["tags"] == ["v2"] for ids in live.values())
+        assert all(by_id[id_]["tags"] == ["v2"] for id_ in ids_after_up.values())
         assert len(by_id) == made_by_up  # an update creates nothing
 
         # --- destroy: nothing live, state empty ---------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from tests.provider.conftest import host_env
 from tests.reliability.helpers import (
     Figures,
+    assert_one_live_session_each,
     count_retries,
     fleet,
     is_live,
@@ -28,14 +30,14 @@ COUNT = 12
 NAMES = [f"s{i:03d}" for i in range(COUNT)]
 
 
-def _kill_when(host: ProviderHost, emulator: RunningEmulator, sessions: int) -> threading.Thread:
-    """Kill ``host`` once the emulator holds ``sessions`` sessions (creates in flight)."""
+def _when(condition: Callable[[], bool], action: Callable[[], None]) -> threading.Thread:
+    """Run ``action`` in a thread as soon as ``condition()`` holds (at the latest in 60 s)."""
 
     def watch() -> None:
         deadline = time.monotonic() + 60
-        while len(emulator.sessions()) < sessions and time.monotonic() < deadline:
+        while not condition() and time.monotonic() < deadline:
             time.sleep(0.02)
-        host.kill()
+        action()
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
@@ -52,7 +54,7 @@ def test_up_killed_amid_creates_ends_with_one_session_per_resource(
     state = tmp_path / "state.json"
     with ProviderHost(host_env(qpu, tmp_path)) as first:
         engine = MockEngine(first, state)
-        watcher = _kill_when(first, qpu, sessions=COUNT // 2)
+        watcher = _when(lambda: len(qpu.sessions()) >= COUNT // 2, first.kill)
         with pytest.raises(Exception, match=r"failed"):
             engine.up(fleet(COUNT))
         watcher.join(timeout=60)
@@ -65,13 +67,9 @@ def test_up_killed_amid_creates_ends_with_one_session_per_resource(
     with ProviderHost(host_env(qpu, tmp_path)) as second:
         engine.host = second
         engine.up(fleet(COUNT))
-    live = live_by_name(qpu)
-    assert sorted(live) == NAMES
-    assert all(len(ids) == 1 for ids in live.values())
+    state_ids = assert_one_live_session_each(qpu, engine, NAMES)
     # Nothing was made twice: the orphans were taken back, not replaced.
     assert len(qpu.sessions()) == COUNT
-    state_ids = {res["outputs"]["name"]: res["id"] for res in engine.state().values()}
-    assert state_ids == {name: ids[0] for name, ids in live.items()}
     assert all(state_ids[name] == id_ for name, id_ in kept.items())
 
 
@@ -110,17 +108,9 @@ def test_destroy_killed_midway_leaks_nothing_and_the_next_destroy_finishes(
         # Deletes wait for stopped (0.6 s): the kill lands with some resources gone from
         # state, some terminated but still in state, and some not touched yet.
         qpu.configure(stop_delay=0.6)
-
-        def watch() -> None:
-            deadline = time.monotonic() + 60
-            # Once a third of the deletes finished (the state file says so), while more
-            # are terminated but still waiting for stopped.
-            while len(engine.state()) > COUNT - COUNT // 3 and time.monotonic() < deadline:
-                time.sleep(0.02)
-            first.kill()
-
-        watcher = threading.Thread(target=watch, daemon=True)
-        watcher.start()
+        # Once a third of the deletes finished (the state file says so), while more are
+        # terminated but still waiting for stopped.
+        watcher = _when(lambda: len(engine.state()) <= COUNT - COUNT // 3, first.kill)
         with pytest.raises(Exception, match=r"failed"):
             parallel_destroy(engine)
         watcher.join(timeout=60)
@@ -148,15 +138,8 @@ def test_emulator_restart_in_the_middle_of_an_up_converges_to_one_session_each(
     )
     with ProviderHost(logging_env(emulator, tmp_path)) as host:
         engine = MockEngine(host, tmp_path / "state.json")
-
-        def restart_midway() -> None:
-            deadline = time.monotonic() + 60
-            while len(emulator.sessions()) < COUNT // 3 and time.monotonic() < deadline:
-                time.sleep(0.02)
-            emulator.restart()  # in-flight requests are cut, new ones refused a while
-
-        restarter = threading.Thread(target=restart_midway, daemon=True)
-        restarter.start()
+        # The restart cuts the requests in flight and refuses new ones for a while.
+        restarter = _when(lambda: len(emulator.sessions()) >= COUNT // 3, emulator.restart)
         failures: list[str] = []
         try:
             runs = until_converged(lambda: engine.up(fleet(COUNT)), failures)
@@ -171,11 +154,7 @@ def test_emulator_restart_in_the_middle_of_an_up_converges_to_one_session_each(
             sessions_created=len(emulator.sessions()),
         ).publish()
         assert retries, "the restart did not land in the middle of the up"
-        live = live_by_name(emulator)
-        assert sorted(live) == NAMES
-        assert all(len(ids) == 1 for ids in live.values())
+        assert_one_live_session_each(emulator, engine, NAMES)
         assert len(emulator.sessions()) <= COUNT + len(failures)
-        state_ids = sorted(res["id"] for res in engine.state().values())
-        assert state_ids == sorted(ids[0] for ids in live.values())
         parallel_destroy(engine)
     assert live_by_name(emulator) == {}

@@ -12,7 +12,14 @@ import pytest
 
 from pulumi_qpu.client import QaasClient
 from tests.reliability.faults import FaultLedger
-from tests.reliability.helpers import Figures, fleet, live_by_name, mutations, parallel_destroy
+from tests.reliability.helpers import (
+    Figures,
+    assert_one_live_session_each,
+    fleet,
+    live_by_name,
+    mutations,
+    parallel_destroy,
+)
 from tests.support.emulator import EmulatorFactory, RunningEmulator
 from tests.support.engine import MockEngine
 from tests.support.host import ProviderHost
@@ -119,10 +126,7 @@ def test_a_program_of_two_thousand_sessions_goes_up_and_is_destroyed(
     engine.flush()
     state = engine.state()
     assert len(result.ops("create")) == len(state) == PROGRAM_SIZE
-    live = live_by_name(qpu)
-    assert len(live) == PROGRAM_SIZE
-    assert all(len(ids) == 1 for ids in live.values())
-    assert {res["id"] for res in state.values()} == {ids[0] for ids in live.values()}
+    assert_one_live_session_each(qpu, engine, [f"s{i:03d}" for i in range(PROGRAM_SIZE)])
     assert len({res["inputs"]["__provider"] for res in state.values()}) == 1
 
     parallel_destroy(engine, save_every=200)
