@@ -20,7 +20,7 @@ from tests.reliability.helpers import (
     until_converged,
 )
 from tests.support.emulator import EmulatorFactory
-from tests.support.engine import MockEngine
+from tests.support.engine import MockEngine, RunResult
 from tests.support.host import ProviderHost
 
 COUNT = 50
@@ -87,6 +87,15 @@ def test_fifty_sessions_survive_every_fault(
         # A failed create may have made (and then ended) one session; nothing else may.
         made_by_up = len(emulator.sessions())
         assert made_by_up <= COUNT + len(failures)
+
+        # --- preview of the same program: faults never plan a replacement --------------
+        failures = []
+        plans: list[RunResult] = []
+        unchanged = fleet(COUNT, tags=["v1"])
+        runs = until_converged(lambda: plans.append(engine.preview(unchanged)), failures)
+        record("preview", runs, failures)
+        assert len(plans[-1].ops("same")) == COUNT
+        assert assert_one_live_session_each(emulator, engine, NAMES) == ids_after_up
 
         # --- update of all: in place, same sessions, every one changed --------------
         failures = []
