@@ -306,18 +306,26 @@ class SessionStore:
         """
         with self.lock:
             heap = self._heaps.get(project_id)
+            live = self._projects.get(project_id, {})
+            visited: list[str] = []
             changed: list[SessionRecord] = []
-            unchanged: list[SessionRecord] = []
-            while heap and heap[0][0] <= now:
-                due, _, session_id = heapq.heappop(heap)
-                if self._due.get(session_id) != due:
-                    continue  # superseded by a later write
-                del self._due[session_id]
-                record = self._copy(self._projects[project_id][session_id])
-                (changed if settle(record) else unchanged).append(record)
-            self._write(changed)
-            for record in unchanged:
-                self._schedule(record)
+            try:
+                while heap and heap[0][0] <= now:
+                    due, _, session_id = heapq.heappop(heap)
+                    if self._due.get(session_id) != due:
+                        continue  # superseded by a later write
+                    del self._due[session_id]
+                    visited.append(session_id)
+                    record = self._copy(live[session_id])
+                    if settle(record):
+                        changed.append(record)
+                self._write(changed)
+            finally:
+                # Written records were rescheduled; put back any other visited one (also
+                # if settle or the write failed), so no session drops off the schedule.
+                for session_id in visited:
+                    if session_id not in self._due and session_id in live:
+                        self._schedule(live[session_id])
             return bool(changed)
 
     def ordered(
