@@ -35,11 +35,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import bench_client  # noqa: E402  (same directory: its machine() line)
 import pulumi  # noqa: E402
 from pulumi.dynamic.dynamic import serialize_provider  # noqa: E402
 from pulumi.runtime import settings  # noqa: E402
 
+from benchmarks import bench_client  # noqa: E402  (its machine() line)
 from pulumi_qpu.client import QaasClient  # noqa: E402
 from pulumi_qpu.provider import SessionProvider  # noqa: E402
 from pulumi_qpu.resource import _BATCH_SETITEMS, Session  # noqa: E402
@@ -140,7 +140,7 @@ class _Plain(pulumi.dynamic.Resource, module="bench", name="Plain"):
 
 def declare(count: int, factory: Callable[[int], Any]) -> tuple[float, str]:
     settings.ROOT.set(None)
-    pickle._Pickler._batch_setitems = _BATCH_SETITEMS  # start each run from a clean pickler
+    pickle._Pickler._batch_setitems = _BATCH_SETITEMS  # type: ignore[attr-defined]  # clean pickler per run
     pulumi.runtime.set_mocks(_EchoMocks(), preview=False)
     outcome = {"error": ""}
 
