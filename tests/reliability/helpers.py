@@ -53,6 +53,7 @@ __all__ = [
     "mutations",
     "parallel_destroy",
     "sessions_by_name",
+    "static_diffs",
     "until_converged",
 ]
 
@@ -96,6 +97,18 @@ def count_retries(logs: str) -> Counter[str]:
 def gone_on_retry(logs: str) -> int:
     """DELETEs whose retry found the session already deleted by a dropped attempt."""
     return len(_GONE_ON_RETRY.findall(logs))
+
+
+_STATIC_DIFF = re.compile(r"^qpu: could not read session \S+ to check it still runs", re.MULTILINE)
+
+
+def static_diffs(logs: str) -> int:
+    """Diffs whose live read failed after its retries, so they planned from state alone.
+
+    By design (a diff without the live view is still a correct static diff), so such a
+    read's last fault is absorbed without a retry and without failing the step.
+    """
+    return len(_STATIC_DIFF.findall(logs))
 
 
 def fleet(count: int, **args: Any) -> Callable[[], None]:
