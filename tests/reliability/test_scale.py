@@ -17,7 +17,6 @@ from tests.reliability.helpers import (
     assert_one_live_session_each,
     fleet,
     live_by_name,
-    mutations,
     parallel_destroy,
 )
 from tests.support.emulator import EmulatorFactory, RunningEmulator
@@ -28,19 +27,6 @@ PROGRAM_SIZE = 2000
 LISTED = 1000
 SEED = 6
 PLATFORM_ID = "3cd822eb-ac66-53d6-91da-09695149edc2"  # EMU-AER-16C-128M, stable uuid5
-
-
-@pytest.mark.timeout(150)
-def test_a_program_of_two_thousand_sessions_previews_through_the_host(
-    engine: MockEngine, qpu: RunningEmulator
-) -> None:
-    # Without the resource's workaround (it restores pickle's _batch_setitems before
-    # each construction) the SDK's wrapper chain would raise RecursionError near the
-    # 490th Session; here all 2,000 are serialized and checked by the real host.
-    result = engine.preview(fleet(PROGRAM_SIZE, platform_id=PLATFORM_ID))
-    assert len(result.ops("create")) == PROGRAM_SIZE
-    assert len(set(result.ops("create"))) == PROGRAM_SIZE
-    assert mutations(qpu.counters()) == {}
 
 
 @pytest.mark.parametrize("page_size", [100, 37])
@@ -118,8 +104,10 @@ class _CoarseCheckpoints(MockEngine):
 def test_a_program_of_two_thousand_sessions_goes_up_and_is_destroyed(
     qpu: RunningEmulator, host: ProviderHost, tmp_path: Path
 ) -> None:
-    # Sessions start and stop at once, so the figures are the provider's and the host's
-    # cost per resource, not waiting.
+    # Without the resource's workaround (it restores pickle's _batch_setitems before
+    # each construction) the SDK's wrapper chain would raise RecursionError near the
+    # 490th Session. Sessions start and stop at once here, so the time is the
+    # provider's and the host's cost per resource, not waiting.
     qpu.configure(start_delay=0, stop_delay=0)
     engine = _CoarseCheckpoints(host, tmp_path / "state.json")
     result = engine.up(fleet(PROGRAM_SIZE, platform_id=PLATFORM_ID))
