@@ -2,8 +2,8 @@
 
 # Imported at collection on purpose: hypothesis's pytest plugin otherwise imports it in
 # the terminal summary, where pytest's assertion rewriting calls ast.parse; after the
-# runs that kill a host mid-call, CPython 3.11.7 can fail that with "AST constructor
-# recursion depth mismatch" (a CPython bug), which would crash the session at its end.
+# runs that kill a host mid-call, CPython 3.11.7 was seen failing that with "AST
+# constructor recursion depth mismatch", which crashed the session at its very end.
 import hypothesis  # noqa: F401
 
 from tests.provider.conftest import engine, host, provider, qpu  # noqa: F401 - shared fixtures
