@@ -1,5 +1,6 @@
-"""Runs that are cut short: the host killed in the middle of creates or of deletes, and
-the emulator restarted on its state file between up and destroy or in the middle of an up."""
+"""Runs that are cut short: the host killed in the middle of creates, of replacements or
+of deletes, and the emulator restarted on its state file between up and destroy or in
+the middle of an up."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.provider.conftest import host_env
+from tests.provider.conftest import OTHER_PLATFORM, host_env
 from tests.reliability.helpers import (
     Figures,
     assert_one_live_session_each,
@@ -158,3 +159,40 @@ def test_emulator_restart_in_the_middle_of_an_up_converges_to_one_session_each(
         assert len(emulator.sessions()) <= COUNT + len(failures)
         parallel_destroy(engine)
     assert live_by_name(emulator) == {}
+
+
+@pytest.mark.timeout(90)
+def test_replacement_killed_midway_ends_with_one_session_each_on_the_new_platform(
+    qpu: RunningEmulator, tmp_path: Path
+) -> None:
+    state = tmp_path / "state.json"
+    with ProviderHost(host_env(qpu, tmp_path)) as first:
+        engine = MockEngine(first, state)
+        engine.up(fleet(COUNT))
+        old = assert_one_live_session_each(qpu, engine, NAMES)
+        # Moving platform replaces every Session (create the new one, then end the old);
+        # the creates wait for running, so the kill lands amid them.
+        qpu.configure(start_delay=0.6)
+        watcher = _when(lambda: len(qpu.sessions()) >= COUNT + COUNT // 2, first.kill)
+        with pytest.raises(Exception, match=r"failed"):
+            engine.up(fleet(COUNT, platform_name=OTHER_PLATFORM))
+        watcher.join(timeout=60)
+    assert len(qpu.sessions()) < 2 * COUNT, "the kill came after every replacement's POST"
+    # Create-before-delete: nothing was lost meanwhile, every resource still has a session.
+    assert sorted(live_by_name(qpu)) == NAMES
+
+    with ProviderHost(host_env(qpu, tmp_path)) as second:
+        engine.host = second
+        engine.up(fleet(COUNT, platform_name=OTHER_PLATFORM))
+    new = assert_one_live_session_each(qpu, engine, NAMES)
+    assert not set(new.values()) & set(old.values())
+    by_id = {s["id"]: s for s in qpu.sessions()}
+    assert {by_id[id_]["platform_id"] for id_ in new.values()} == {_platform_id(qpu)}
+    # Each resource made exactly one replacement: orphaned POSTs were taken back.
+    assert len(by_id) == 2 * COUNT
+    assert engine.pending_deletes() == []
+
+
+def _platform_id(qpu: RunningEmulator) -> str:
+    reply = qpu.admin.get("/qaas/v1alpha1/platforms", params={"name": OTHER_PLATFORM})
+    return str(reply.json()["platforms"][0]["id"])
