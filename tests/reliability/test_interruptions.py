@@ -45,6 +45,21 @@ def _when(condition: Callable[[], bool], action: Callable[[], None]) -> threadin
     return watcher
 
 
+def _killed_midway(
+    host: ProviderHost, condition: Callable[[], bool], run: Callable[[], object]
+) -> None:
+    """Run ``run`` with ``host`` SIGKILLed as soon as ``condition()`` holds; it must fail."""
+    watcher = _when(condition, host.kill)
+    with pytest.raises(Exception, match=r"failed"):
+        run()
+    watcher.join(timeout=60)
+
+
+def _persistent(factory: EmulatorFactory, tmp_path: Path, start_delay: float) -> RunningEmulator:
+    """A dedicated emulator on a state file, so that a restart loses nothing."""
+    return factory(state_file=tmp_path / "qaas.sqlite", start_delay=start_delay, stop_delay=0.1)
+
+
 @pytest.mark.timeout(90)
 def test_up_killed_amid_creates_ends_with_one_session_per_resource(
     qpu: RunningEmulator, tmp_path: Path
@@ -55,10 +70,9 @@ def test_up_killed_amid_creates_ends_with_one_session_per_resource(
     state = tmp_path / "state.json"
     with ProviderHost(host_env(qpu, tmp_path)) as first:
         engine = MockEngine(first, state)
-        watcher = _when(lambda: len(qpu.sessions()) >= COUNT // 2, first.kill)
-        with pytest.raises(Exception, match=r"failed"):
-            engine.up(fleet(COUNT))
-        watcher.join(timeout=60)
+        _killed_midway(
+            first, lambda: len(qpu.sessions()) >= COUNT // 2, lambda: engine.up(fleet(COUNT))
+        )
     kept = {res["outputs"]["name"]: res["id"] for res in engine.state().values()}
     orphans = [name for name, ids in live_by_name(qpu).items() if name not in kept]
     # The kill really was in the middle: made sessions outside state, and undone work.
@@ -78,9 +92,7 @@ def test_up_killed_amid_creates_ends_with_one_session_per_resource(
 def test_emulator_restart_between_up_and_destroy_loses_nothing(
     emulator_factory: EmulatorFactory, tmp_path: Path
 ) -> None:
-    emulator = emulator_factory(
-        state_file=tmp_path / "qaas.sqlite", start_delay=0.2, stop_delay=0.1
-    )
+    emulator = _persistent(emulator_factory, tmp_path, start_delay=0.2)
     with ProviderHost(host_env(emulator, tmp_path)) as host:
         engine = MockEngine(host, tmp_path / "state.json")
         engine.up(fleet(COUNT))
@@ -111,10 +123,11 @@ def test_destroy_killed_midway_leaks_nothing_and_the_next_destroy_finishes(
         qpu.configure(stop_delay=0.6)
         # Once a third of the deletes finished (the state file says so), while more are
         # terminated but still waiting for stopped.
-        watcher = _when(lambda: len(engine.state()) <= COUNT - COUNT // 3, first.kill)
-        with pytest.raises(Exception, match=r"failed"):
-            parallel_destroy(engine)
-        watcher.join(timeout=60)
+        _killed_midway(
+            first,
+            lambda: len(engine.state()) <= COUNT - COUNT // 3,
+            lambda: parallel_destroy(engine),
+        )
     left = {res["id"] for res in engine.state().values()}
     assert 0 < len(left) < COUNT, "the kill did not land in the middle of the destroy"
     stopping = [s for s in qpu.sessions() if s["id"] in left and not is_live(s)]
@@ -134,9 +147,7 @@ def test_destroy_killed_midway_leaks_nothing_and_the_next_destroy_finishes(
 def test_emulator_restart_in_the_middle_of_an_up_converges_to_one_session_each(
     emulator_factory: EmulatorFactory, tmp_path: Path
 ) -> None:
-    emulator = emulator_factory(
-        state_file=tmp_path / "qaas.sqlite", start_delay=0.3, stop_delay=0.1
-    )
+    emulator = _persistent(emulator_factory, tmp_path, start_delay=0.3)
     with ProviderHost(logging_env(emulator, tmp_path)) as host:
         engine = MockEngine(host, tmp_path / "state.json")
         # The restart cuts the requests in flight and refuses new ones for a while.
@@ -173,10 +184,11 @@ def test_replacement_killed_midway_ends_with_one_session_each_on_the_new_platfor
         # Moving platform replaces every Session (create the new one, then end the old);
         # the creates wait for running, so the kill lands amid them.
         qpu.configure(start_delay=0.6)
-        watcher = _when(lambda: len(qpu.sessions()) >= COUNT + COUNT // 2, first.kill)
-        with pytest.raises(Exception, match=r"failed"):
-            engine.up(fleet(COUNT, platform_name=OTHER_PLATFORM))
-        watcher.join(timeout=60)
+        _killed_midway(
+            first,
+            lambda: len(qpu.sessions()) >= COUNT + COUNT // 2,
+            lambda: engine.up(fleet(COUNT, platform_name=OTHER_PLATFORM)),
+        )
     assert len(qpu.sessions()) < 2 * COUNT, "the kill came after every replacement's POST"
     # Create-before-delete: nothing was lost meanwhile, every resource still has a session.
     assert sorted(live_by_name(qpu)) == NAMES
