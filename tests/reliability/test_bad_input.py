@@ -97,6 +97,17 @@ def olds(*, finite: bool) -> st.SearchStrategy[dict[str, Any]]:
     )
 
 
+def generated(examples: int) -> settings:
+    """Run ``examples`` generated cases, the same ones every run (derandomized), unhurried."""
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+
+
 def assert_named_failures(failures: list[tuple[str, str]], given: dict[str, Any]) -> None:
     """Each failure names a property the user gave or a Session takes, and says why."""
     for prop, reason in failures:
@@ -111,13 +122,7 @@ def test_check_answers_thousands_of_generated_inputs_without_changing_anything(
     qpu.reset_counters()
     seen = {"examples": 0, "failed": 0}
 
-    @settings(
-        max_examples=DIRECT_EXAMPLES,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    )
+    @generated(DIRECT_EXAMPLES)
     @given(old=olds(finite=False), new=inputs(finite=False))
     def check_one(old: dict[str, Any], new: dict[str, Any]) -> None:
         result = provider.check(old, new)  # an exception here fails the property
@@ -145,13 +150,7 @@ def test_check_through_the_host_survives_generated_inputs(
     provider = serialize_provider(SessionProvider())
     qpu.reset_counters()
 
-    @settings(
-        max_examples=HOST_EXAMPLES,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    )
+    @generated(HOST_EXAMPLES)
     @given(old=olds(finite=True), new=inputs(finite=True))
     def check_one(old: dict[str, Any], new: dict[str, Any]) -> None:
         outcome = host.check(URN, old, {**new, "__provider": provider})
