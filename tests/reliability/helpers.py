@@ -52,6 +52,7 @@ __all__ = [
     "logging_env",
     "mutations",
     "parallel_destroy",
+    "retry_waits",
     "sessions_by_name",
     "static_diffs",
     "until_converged",
@@ -92,6 +93,16 @@ _GONE_ON_RETRY = re.compile(r"^qpu-log pulumi_qpu\.client .*404 on retry", re.MU
 def count_retries(logs: str) -> Counter[str]:
     """Retries the client spent, by cause (``"503 internal_error"``, ...)."""
     return Counter(cause for _, cause in _RETRY.findall(logs))
+
+
+_WAIT = re.compile(
+    r"^qpu-log pulumi_qpu\.retry .* failed \(([^)]*)\).* retrying in ([\d.]+)s$", re.MULTILINE
+)
+
+
+def retry_waits(logs: str, cause: str) -> list[float]:
+    """Seconds the client waited before each retry after a failure of ``cause``."""
+    return [float(wait) for found, wait in _WAIT.findall(logs) if found == cause]
 
 
 def gone_on_retry(logs: str) -> int:
