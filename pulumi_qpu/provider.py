@@ -483,7 +483,9 @@ class SessionProvider(ResourceProvider):
                 on_change=_progress(label),
             )
             return waited
-        except WaitError as exc:
+        # Any failure after the POST (a wait that ended, or a poll that ran out of
+        # retries) would leave an owned session running outside every state.
+        except QpuError as exc:
             if owned:
                 _terminate_quietly(client, session.id)
                 fate = "it was terminated so that nothing is left running"
@@ -493,6 +495,8 @@ class SessionProvider(ResourceProvider):
                 "raise create_timeout or set wait_for_running=False"
                 if isinstance(exc, WaitTimeoutError)
                 else "see the session's progress_message"
+                if isinstance(exc, WaitError)
+                else "the API could not be read while waiting; run pulumi up again"
             )
             raise QpuError(f"{label} did not reach running: {exc}; {fate} ({hint})") from None
 

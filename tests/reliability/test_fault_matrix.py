@@ -153,12 +153,6 @@ GET_ONE = "GET /qaas/v1alpha1/sessions/{session_id}"
     ids=["5xx", "429", "reset"],
 )
 @pytest.mark.timeout(60)
-@pytest.mark.xfail(
-    strict=True,
-    reason="provider bug: SessionProvider._wait_running terminates the owned session only "
-    "on WaitError; an APIError/TransportError raised by a poll after its retries leaves "
-    "the session running outside any state",
-)
 def test_create_whose_wait_fails_after_its_retries_leaves_no_session_running(
     host: ProviderHost, qpu: RunningEmulator, fault: dict[str, Any]
 ) -> None:
