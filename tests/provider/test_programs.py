@@ -16,7 +16,7 @@ from pulumi.runtime import rpc
 from pulumi_qpu.resource import Session, SessionArgs
 from tests.provider.conftest import OTHER_PLATFORM, PLATFORM, host_env
 from tests.support.emulator import RunningEmulator
-from tests.support.engine import MockEngine
+from tests.support.engine import MockEngine, RunFailedError
 from tests.support.host import HostCallError, ProviderHost
 
 POST = "POST /qaas/v1alpha1/sessions"
@@ -160,6 +160,27 @@ def test_an_up_interrupted_after_the_post_ends_with_one_session(
         engine.host = second
         result = engine.up(one_session())
     assert [s["id"] for s in qpu.sessions()] == [result.exports["id"]]
+
+
+def test_a_failed_run_finishes_every_operation_and_reports_each(
+    engine: MockEngine, qpu: RunningEmulator
+) -> None:
+    # Every create fails after its five attempts. The engine must not return before all
+    # three have (a straggler would overlap the next run) and must report each failure.
+    qpu.set_faults(script=[{"kind": "error", "route": POST, "count": 15}])
+
+    def trio() -> None:
+        for name in ("a", "b", "c"):
+            Session(name, SessionArgs(platform_name=PLATFORM))
+
+    with pytest.raises(RunFailedError) as failed:
+        engine.up(trio)
+    assert len(failed.value.errors) == 3
+    assert all("503" in str(error) for error in failed.value.errors)
+    assert qpu.sessions() == []
+    assert engine.state() == {}
+    engine.up(trio)
+    assert len(engine.state()) == len(qpu.sessions()) == 3
 
 
 def test_adoption_takes_over_an_existing_session(engine: MockEngine, qpu: RunningEmulator) -> None:

@@ -34,7 +34,7 @@ from typing import Any
 from pulumi_qpu.resource import Session
 from tests.provider.conftest import PLATFORM, host_env
 from tests.support.emulator import RunningEmulator
-from tests.support.engine import MockEngine
+from tests.support.engine import MockEngine, RunFailedError
 from tests.support.host import HostCallError
 
 __all__ = [
@@ -52,6 +52,7 @@ __all__ = [
     "logging_env",
     "mutations",
     "parallel_destroy",
+    "repeated_names",
     "retry_waits",
     "sessions_by_name",
     "static_diffs",
@@ -157,6 +158,17 @@ def live_by_name(emulator: RunningEmulator) -> dict[str, list[str]]:
     return groups
 
 
+def repeated_names(emulator: RunningEmulator) -> dict[str, list[str]]:
+    """The names with more than one session made, each session as one line of
+    ``id status deduplication_id created_at``, oldest first: what a count should show."""
+    groups: dict[str, list[str]] = {}
+    for session in emulator.sessions():
+        wire = session["wire"]
+        line = f"{session['id']} {wire['status']} {wire['deduplication_id']} {wire['created_at']}"
+        groups.setdefault(wire["name"], []).append(line)
+    return {name: lines for name, lines in groups.items() if len(lines) > 1}
+
+
 def assert_one_live_session_each(
     emulator: RunningEmulator, engine: MockEngine, names: Iterable[str]
 ) -> dict[str, str]:
@@ -184,7 +196,8 @@ def parallel_destroy(engine: MockEngine, workers: int = 8, *, save_every: int = 
     after each delete (keeping the mock engine's format), or after every ``save_every``
     deletes for thousands of resources (each rewrite is the whole file), and always at
     the end, so a destroy that fails midway leaves in state exactly what is still there;
-    the first failure is raised once the other deletes have finished.
+    once the other deletes have finished, one failure is raised as it was and several
+    as a :class:`RunFailedError`.
     """
     engine.host.configure(engine.config)
     if not engine.state_path.exists():
@@ -226,8 +239,11 @@ def parallel_destroy(engine: MockEngine, workers: int = 8, *, save_every: int = 
     finally:
         with lock:
             write()
-    for future in futures:
-        future.result()
+    errors = [e for e in (f.exception() for f in futures) if e is not None]
+    if len(errors) > 1:
+        raise RunFailedError(errors)
+    if errors:
+        raise errors[0]
 
 
 MAX_RUNS = 5
@@ -247,14 +263,20 @@ def until_converged(action: Callable[[], Any], failures: list[str]) -> int:
     for run in range(1, MAX_RUNS + 1):
         try:
             action()
-        except HostCallError as exc:  # a provider call failed after its retries
-            failures.append(exc.details.strip().splitlines()[-1] if exc.details else str(exc))
+        except RunFailedError as exc:  # several calls of one run failed
+            failures.extend(_last_line(e) for e in exc.errors)
             continue
-        except RuntimeError as exc:  # the mock engine's wrapping of the same
-            failures.append(str(exc).strip().splitlines()[-1])
+        except (HostCallError, RuntimeError) as exc:  # one call failed after its retries
+            failures.append(_last_line(exc))
             continue
         return run
     raise AssertionError(f"did not converge in {MAX_RUNS} runs: {failures}")
+
+
+def _last_line(exc: BaseException) -> str:
+    """What the engine shows of a failed call: the last line of the provider's error."""
+    text = exc.details if isinstance(exc, HostCallError) and exc.details else str(exc)
+    return text.strip().splitlines()[-1]
 
 
 @dataclass

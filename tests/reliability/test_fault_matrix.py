@@ -21,6 +21,7 @@ from tests.reliability.helpers import (
     live_by_name,
     logging_env,
     parallel_destroy,
+    repeated_names,
     retry_waits,
     static_diffs,
     until_converged,
@@ -102,7 +103,7 @@ def test_fifty_sessions_survive_every_fault(
         ids_after_up = assert_one_live_session_each(emulator, engine, NAMES)
         # A failed create may have made (and then ended) one session; nothing else may.
         made_by_up = len(emulator.sessions())
-        assert made_by_up <= COUNT + len(failures)
+        assert made_by_up <= COUNT + len(failures), repeated_names(emulator)
 
         # --- preview of the same program: faults never plan a replacement --------------
         failures = []

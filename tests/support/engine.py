@@ -14,6 +14,11 @@ Only what the Session tests need, and only in tests (the product never ships an 
 * ``refresh``: Read for every resource in state; an empty id drops it.
 * ``destroy``: Delete for every resource in state, newest first (pending deletes first).
 
+A run that fails ends as the engine's does: operations already under way are waited
+for (their results are checkpointed) before the run returns, so the next run never
+overlaps a straggler of the last; one failure is raised as it was, several as a
+:class:`RunFailedError` listing each.
+
 Non-dynamic resources get a fake id and their inputs back, as plain mocks would.
 """
 
@@ -23,6 +28,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,13 +36,56 @@ from typing import Any
 import pulumi
 from pulumi.output import Unknown
 from pulumi.runtime import mocks, rpc, settings
+from pulumi.runtime.sync_await import _ensure_event_loop
 
 from tests.support.host import HostCallError, ProviderHost
 
-__all__ = ["CheckFailedError", "MockEngine", "RunResult", "Step"]
+__all__ = ["CheckFailedError", "MockEngine", "RunFailedError", "RunResult", "Step"]
 
 Props = dict[str, Any]
 _DYNAMIC = "pulumi-python:dynamic"
+
+
+class _DrainableExecutor(ThreadPoolExecutor):
+    """A thread pool that can finish what runs and drop what waits, and still be used.
+
+    Its threads live as long as the process (as the loop's default executor's would):
+    the SDK's mock monitor gives each thread an event loop of its own, which would be
+    left unclosed if the threads ended with every run.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(thread_name_prefix="mock-engine")
+        self._submitted: list[Future[Any]] = []
+        self._track = threading.Lock()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        """Submit as usual, remembering the future for :meth:`drain`."""
+        future = super().submit(fn, *args, **kwargs)
+        with self._track:
+            self._submitted.append(future)
+        return future
+
+    def drain(self) -> None:
+        """Cancel what has not started, wait for what has."""
+        with self._track:
+            submitted, self._submitted = self._submitted, []
+        for future in submitted:
+            future.cancel()
+        wait(submitted)
+
+
+_EXECUTOR = _DrainableExecutor()
+
+
+class RunFailedError(RuntimeError):
+    """Several operations of one run failed; ``errors`` holds each, in the order seen."""
+
+    def __init__(self, errors: list[BaseException]) -> None:
+        self.errors = errors
+        super().__init__(
+            f"{len(errors)} operations failed:\n" + "\n".join(f"- {e}" for e in errors)
+        )
 
 
 @dataclass(frozen=True)
@@ -121,6 +170,8 @@ class MockEngine:
         self.config = dict(config or {})
         self.delete_before_replace: set[str] = set()
         self._lock = threading.Lock()
+        # Failures of the current run's operations, in the order seen.
+        self._errors: list[BaseException] = []
         self._configured: ProviderHost | None = None
         # Replaced objects not deleted yet (create-before-delete), kept in the state file
         # as the engine keeps them ("delete: true"), so a run that dies cannot lose them.
@@ -231,9 +282,14 @@ class MockEngine:
                 if not args.typ.startswith(_DYNAMIC):
                     return f"{args.name}-id", dict(args.inputs)
                 news = _for_wire(args.inputs)
-                step, id_, outputs = engine._register(
-                    urn, args.typ, args.name, news, resources, preview
-                )
+                try:
+                    step, id_, outputs = engine._register(
+                        urn, args.typ, args.name, news, resources, preview
+                    )
+                except BaseException as exc:
+                    with engine._lock:
+                        engine._errors.append(exc)
+                    raise
                 with engine._lock:
                     result.steps.append(Step(step, urn, id_))
                 # In a preview an id not known yet is "", which the SDK reads as unknown.
@@ -257,7 +313,20 @@ class MockEngine:
                 waits.append(pulumi.Output.from_input(value).apply(_setter(exports, key)))
             return pulumi.Output.all(*waits)
 
-        body()
+        self._errors = []
+        # The SDK sends registrations to the loop's default executor and gives up on them
+        # at the first failure. The engine instead lets steps under way finish and starts
+        # no new one: the executor drained here (queue cancelled, the rest awaited) does so.
+        loop = _ensure_event_loop()  # type: ignore[no-untyped-call]  # the loop body() uses
+        loop.set_default_executor(_EXECUTOR)
+        try:
+            body()
+        except BaseException:
+            _EXECUTOR.drain()
+            if len(self._errors) > 1:
+                raise RunFailedError(list(self._errors)) from None
+            raise
+        _EXECUTOR.drain()
         result.exports = exports
         if not preview:
             # Create-before-delete: the replaced objects go last, then what the program
