@@ -36,6 +36,7 @@ from pulumi_qpu.models import (
     PlatformType,
     Session,
 )
+from pulumi_qpu.retry import PULUMI_RETRY_POLICY
 
 __all__ = [
     "get_platform",
@@ -71,7 +72,7 @@ def _get_client() -> QaasClient:
         if _client is None or key != _client_key:
             if _client is not None:
                 _client.close()
-            _client = QaasClient.from_config(config)
+            _client = QaasClient.from_config(config, retry=PULUMI_RETRY_POLICY)
             _client_key = key
         return _client
 

@@ -51,6 +51,7 @@ from pulumi_qpu.errors import (
 )
 from pulumi_qpu.models import BookingDemand, SessionStatus
 from pulumi_qpu.models import Session as WireSession
+from pulumi_qpu.retry import PULUMI_RETRY_POLICY
 
 __all__ = [
     "CONFIG_KEYS",
@@ -267,7 +268,7 @@ class SessionProvider(ResourceProvider):
             with runtime.lock:
                 client = runtime.client
                 if client is None:
-                    client = QaasClient.from_config(self._config())
+                    client = QaasClient.from_config(self._config(), retry=PULUMI_RETRY_POLICY)
                     runtime.client = client
         return client
 

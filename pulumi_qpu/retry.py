@@ -54,6 +54,7 @@ __all__ = [
     "DEFAULT_WRITE_TIMEOUT",
     "MIN_POLL_BUDGET",
     "NO_RETRY",
+    "PULUMI_RETRY_POLICY",
     "PollSchedule",
     "RetryPolicy",
     "Timeouts",
@@ -204,6 +205,15 @@ def _server_asked_wait(error: QpuError) -> float | None:
 
 DEFAULT_RETRY_POLICY = RetryPolicy()
 """The policy a client uses unless told otherwise: 5 attempts within 90 s."""
+
+PULUMI_RETRY_POLICY = RetryPolicy(max_attempts=10)
+"""The policy of the Session provider and the functions: 10 attempts within the same 90 s.
+
+There a call that gives up fails a whole resource step or program, and the engine never
+retries one: the user must run ``pulumi up`` again. A bigger budget costs nothing when
+the API is well and rides out a burst of faults (at 32 % of requests failing, one call in
+~300 gives up after 5 attempts, one in ~90,000 after 10); the deadline still bounds how
+long a call can take when the API is down."""
 
 NO_RETRY = RetryPolicy(max_attempts=1)
 """A policy that never retries (one attempt)."""

@@ -14,6 +14,7 @@ import pytest
 from pulumi.runtime import rpc
 
 from pulumi_qpu.resource import Session, SessionArgs
+from pulumi_qpu.retry import PULUMI_RETRY_POLICY
 from tests.provider.conftest import OTHER_PLATFORM, PLATFORM, host_env
 from tests.support.emulator import RunningEmulator
 from tests.support.engine import MockEngine, RunFailedError
@@ -165,9 +166,12 @@ def test_an_up_interrupted_after_the_post_ends_with_one_session(
 def test_a_failed_run_finishes_every_operation_and_reports_each(
     engine: MockEngine, qpu: RunningEmulator
 ) -> None:
-    # Every create fails after its five attempts. The engine must not return before all
-    # three have (a straggler would overlap the next run) and must report each failure.
-    qpu.set_faults(script=[{"kind": "error", "route": POST, "count": 15}])
+    # Every create fails once its attempts are spent (429s asking no wait, so it is
+    # quick). The engine must not return before all three have (a straggler would
+    # overlap the next run) and must report each failure.
+    attempts = PULUMI_RETRY_POLICY.max_attempts
+    throttle = {"kind": "throttle", "retry_after": 0, "route": POST, "count": 3 * attempts}
+    qpu.set_faults(script=[throttle])
 
     def trio() -> None:
         for name in ("a", "b", "c"):
@@ -176,7 +180,7 @@ def test_a_failed_run_finishes_every_operation_and_reports_each(
     with pytest.raises(RunFailedError) as failed:
         engine.up(trio)
     assert len(failed.value.errors) == 3
-    assert all("503" in str(error) for error in failed.value.errors)
+    assert all("too_many_requests" in str(error) for error in failed.value.errors)
     assert qpu.sessions() == []
     assert engine.state() == {}
     engine.up(trio)

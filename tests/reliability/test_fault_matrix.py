@@ -11,6 +11,7 @@ import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
 from pulumi_qpu.provider import SessionProvider
+from pulumi_qpu.retry import PULUMI_RETRY_POLICY
 from tests.reliability.faults import FaultLedger
 from tests.reliability.helpers import (
     Figures,
@@ -153,14 +154,15 @@ GET_ONE = "GET /qaas/v1alpha1/sessions/{session_id}"
     ],
     ids=["5xx", "429", "reset"],
 )
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(120)  # ten attempts of full-jitter backoff: at most ~40 s
 def test_create_whose_wait_fails_after_its_retries_leaves_no_session_running(
     host: ProviderHost, qpu: RunningEmulator, fault: dict[str, Any]
 ) -> None:
     # The POST succeeds; every poll of the wait for running then fails until the
     # client's retries are spent. Create fails, and the engine records nothing: a
     # session left running now would be in no state and bill on.
-    qpu.set_faults(script=[{**fault, "route": GET_ONE, "count": 5}])
+    attempts = PULUMI_RETRY_POLICY.max_attempts
+    qpu.set_faults(script=[{**fault, "route": GET_ONE, "count": attempts}])
     checked = host.check(
         URN, {}, {"__provider": PROVIDER, "platform_id": PLATFORM_ID, "resource_key": "p/s/r"}
     )

@@ -84,7 +84,7 @@ MALFORMED = {
 
 
 @pytest.mark.parametrize("case", list(MALFORMED))
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(120)  # a 5xx is retried: ten attempts of backoff take up to ~40 s
 def test_malformed_reply_to_create_is_a_clear_error_and_the_host_lives_on(
     case: str, loopback: Loopback, loophost: ProviderHost
 ) -> None:
