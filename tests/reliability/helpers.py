@@ -249,10 +249,9 @@ def parallel_destroy(engine: MockEngine, workers: int = 8, *, save_every: int = 
 MAX_RUNS = 5
 """Runs a converging step may take: a failed run is run again, as a user re-runs up.
 
-Under the fault matrix about one first run in three has a call that exhausts its
-retries; a re-run makes ~60 calls (one per resource, to diff), so it fails about one time
-in six: five runs leave a chance of about 3e-4 per step that the test fails for want of
-runs rather than for a real defect."""
+Under the fault matrix a request fails about one time in three; with the provider's 10
+attempts a call gives up about once in 1e5, so a re-run is rare, and five runs make a
+failure for want of runs (rather than for a defect) negligible."""
 
 
 def until_converged(action: Callable[[], Any], failures: list[str]) -> int:
