@@ -691,8 +691,10 @@ class _Checker:
         return self.out
 
     def _known(self, key: str) -> bool:
+        # Only a value that is itself unknown waits for the up: a dict or list holding an
+        # unknown is already the wrong type for a string field, and preview should say so.
         value = self.out.get(key)
-        return value is not None and not _contains_unknown(value)
+        return value is not None and not _is_unknown(value)
 
     def _string(self, key: str, limit: int) -> None:
         if not self._known(key):

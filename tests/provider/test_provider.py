@@ -143,6 +143,23 @@ def test_check_passes_unknowns_through(provider: SessionProvider) -> None:
     assert result.inputs["max_duration"] == rpc.UNKNOWN
 
 
+def test_check_rejects_a_container_holding_an_unknown_where_a_string_belongs(
+    provider: SessionProvider,
+) -> None:
+    # The unknown inside cannot make a dict a string: preview must fail, not up.
+    result = provider.check(
+        {},
+        {
+            "platform_name": PLATFORM,
+            "name": {"a": UNKNOWN},
+            "deduplication_id": [UNKNOWN],
+        },
+    )
+    reasons = {f.property: f.reason for f in result.failures}
+    assert reasons["name"] == "name must be a string, not dict"
+    assert reasons["deduplication_id"] == "deduplication_id must be a non-empty string"
+
+
 def test_check_numbers_generations_from_the_stored_inputs(provider: SessionProvider) -> None:
     first = checked(provider)
     again = checked(provider, olds=first)
