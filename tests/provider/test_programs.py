@@ -38,6 +38,12 @@ def one_session(**args: Any) -> Callable[[], None]:
     return program
 
 
+def trio() -> None:
+    """A program of three Sessions, "a", "b" and "c"."""
+    for name in ("a", "b", "c"):
+        Session(name, SessionArgs(platform_name=PLATFORM))
+
+
 def by_id(qpu: RunningEmulator) -> dict[str, dict[str, Any]]:
     return {s["id"]: s for s in qpu.sessions()}
 
@@ -172,11 +178,6 @@ def test_a_failed_run_finishes_every_operation_and_reports_each(
     attempts = PULUMI_RETRY_POLICY.max_attempts
     throttle = {"kind": "throttle", "retry_after": 0, "route": POST, "count": 3 * attempts}
     qpu.set_faults(script=[throttle])
-
-    def trio() -> None:
-        for name in ("a", "b", "c"):
-            Session(name, SessionArgs(platform_name=PLATFORM))
-
     with pytest.raises(RunFailedError) as failed:
         engine.up(trio)
     assert len(failed.value.errors) == 3
@@ -185,6 +186,16 @@ def test_a_failed_run_finishes_every_operation_and_reports_each(
     assert engine.state() == {}
     engine.up(trio)
     assert len(engine.state()) == len(qpu.sessions()) == 3
+
+
+def test_coarse_checkpoints_still_leave_the_whole_state_when_a_run_ends(
+    host: ProviderHost, qpu: RunningEmulator, tmp_path: Path
+) -> None:
+    engine = MockEngine(host, tmp_path / "coarse.json", checkpoint_every=1000)
+    engine.up(trio)
+    assert sorted(res["id"] for res in engine.state().values()) == sorted(by_id(qpu))
+    engine.destroy()
+    assert engine.state() == {}
 
 
 def test_adoption_takes_over_an_existing_session(engine: MockEngine, qpu: RunningEmulator) -> None:

@@ -4,9 +4,7 @@ sessions listed across pages while the emulator injects faults."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -75,31 +73,6 @@ def test_listing_a_thousand_sessions_under_faults_misses_and_repeats_none(
     assert len(retries) == faults.injected  # each fault cost one retry, none got through
 
 
-class _CoarseCheckpoints(MockEngine):
-    """The mock engine, rewriting its state file once per 200 steps and at the end.
-
-    The harness rewrites the whole file after every step, which is quadratic: fine for
-    tens of resources, minutes for thousands. Nothing is killed in this test, so
-    coarser checkpoints change nothing it checks. (Overrides the harness's private
-    ``_save``: if that changes, this class follows it.)
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._steps = 0
-        self._latest: dict[str, Any] = self.state()
-
-    def _save(self, resources: Mapping[str, Any]) -> None:
-        self._steps += 1  # always called under the engine's lock
-        self._latest = dict(resources)
-        if self._steps % 200 == 0:
-            super()._save(resources)
-
-    def flush(self) -> None:
-        """Write the state as it stands now."""
-        super()._save(self._latest)
-
-
 @pytest.mark.timeout(150)
 def test_a_program_of_two_thousand_sessions_goes_up_and_is_destroyed(
     qpu: RunningEmulator, host: ProviderHost, tmp_path: Path
@@ -109,9 +82,10 @@ def test_a_program_of_two_thousand_sessions_goes_up_and_is_destroyed(
     # 490th Session. Sessions start and stop at once here, so the time is the
     # provider's and the host's cost per resource, not waiting.
     qpu.configure(start_delay=0, stop_delay=0)
-    engine = _CoarseCheckpoints(host, tmp_path / "state.json")
+    # A rewrite of the whole state file per step would be quadratic; nothing is killed
+    # here, so coarser checkpoints change nothing this test checks.
+    engine = MockEngine(host, tmp_path / "state.json", checkpoint_every=200)
     result = engine.up(fleet(PROGRAM_SIZE, platform_id=PLATFORM_ID))
-    engine.flush()
     state = engine.state()
     assert len(result.ops("create")) == len(state) == PROGRAM_SIZE
     assert_one_live_session_each(qpu, engine, [f"s{i:03d}" for i in range(PROGRAM_SIZE)])

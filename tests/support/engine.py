@@ -161,8 +161,21 @@ class MockEngine:
         project: str = "project",
         stack: str = "stack",
         config: Mapping[str, str] | None = None,
+        checkpoint_every: int = 1,
     ) -> None:
-        """Use ``host`` (configured here with ``config``) and the state in ``state_path``."""
+        """Use ``host`` (configured here with ``config``) and the state in ``state_path``.
+
+        The state file is rewritten whole after every ``checkpoint_every`` steps (1: after
+        each, as the engine checkpoints) and always when an operation ends, even by
+        failing. Each rewrite costs the whole file, so thousands of resources want a
+        coarser interval; a test that kills a run midway wants the default.
+        """
+        if checkpoint_every < 1:
+            raise ValueError(f"checkpoint_every must be >= 1, not {checkpoint_every}")
+        self.checkpoint_every = checkpoint_every
+        # Steps since the last write, and the resources to write at the next one.
+        self._unsaved = 0
+        self._latest: Mapping[str, Props] | None = None
         self.host = host
         self.state_path = Path(state_path)
         self.project = project
@@ -195,6 +208,21 @@ class MockEngine:
         return data["resources"], pending
 
     def _save(self, resources: Mapping[str, Props]) -> None:
+        """Checkpoint after a step (under the lock, or with no other thread running)."""
+        self._unsaved += 1
+        self._latest = resources
+        if self._unsaved >= self.checkpoint_every:
+            self._write(resources)
+
+    def _flush(self) -> None:
+        """Write what the last checkpoints skipped; called when an operation ends."""
+        with self._lock:
+            if self._latest is not None and self._unsaved:
+                self._write(self._latest)
+
+    def _write(self, resources: Mapping[str, Props]) -> None:
+        self._unsaved = 0
+        self._latest = None
         document = {
             "resources": dict(resources),
             "pending_deletes": [{"urn": urn, "state": old} for urn, old in self._pending],
@@ -222,14 +250,27 @@ class MockEngine:
 
     def preview(self, program: Callable[[], None]) -> RunResult:
         """Plan without changing anything."""
-        return self._run(program, preview=True)
+        return self._checkpointed(lambda: self._run(program, preview=True))
 
     def up(self, program: Callable[[], None]) -> RunResult:
         """Apply the program."""
-        return self._run(program, preview=False)
+        return self._checkpointed(lambda: self._run(program, preview=False))
 
     def refresh(self) -> RunResult:
         """Read every resource in state; drop those that are gone."""
+        return self._checkpointed(self._refresh)
+
+    def destroy(self) -> RunResult:
+        """Delete everything in state, newest first."""
+        return self._checkpointed(self._destroy)
+
+    def _checkpointed(self, operation: Callable[[], RunResult]) -> RunResult:
+        try:
+            return operation()
+        finally:
+            self._flush()
+
+    def _refresh(self) -> RunResult:
         self._ensure_configured()
         result = RunResult()
         resources = self.state()
@@ -248,8 +289,7 @@ class MockEngine:
             self._save(resources)
         return result
 
-    def destroy(self) -> RunResult:
-        """Delete everything in state, newest first."""
+    def _destroy(self) -> RunResult:
         self._ensure_configured()
         result = RunResult()
         resources = self.state()
