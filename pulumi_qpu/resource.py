@@ -7,11 +7,11 @@ every input, its default and whether a change updates in place or replaces is li
 """
 
 import pickle
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import pulumi
 import pulumi.dynamic
@@ -105,6 +105,43 @@ def _restore_pickler() -> None:
     pickle._Pickler._batch_setitems = _BATCH_SETITEMS  # type: ignore[attr-defined]
 
 
+_TYPE_TOKEN = "pulumi-python:dynamic/qpu:Session"
+_STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+def _resource_key(resource_name: str, parent: pulumi.Resource | None) -> pulumi.Input[str]:
+    """Return what tells this Session apart from every other, for its deduplication ids.
+
+    The engine tells resources apart by URN: stack, project, the chain of parent types,
+    and the name. A Session at the top of the stack keeps the key it always had,
+    ``<organization>/<project>/<stack>/<name>``; one under a component adds the chain as
+    its URN spells it, so that two Sessions named alike under components of different
+    types never share a session.
+    """
+    organization = pulumi.get_organization() or "organization"
+    flat = f"{organization}/{pulumi.get_project()}/{pulumi.get_stack()}/{resource_name}"
+    if parent is None:
+        return flat
+
+    def under(parent_urn: str) -> str:
+        # urn:pulumi:<stack>::<project>::<qualified type>::<name>
+        head, project, qualified_type, _ = parent_urn.split("::", 3)
+        if qualified_type == _STACK_TYPE:
+            return flat
+        # The engine leaves the stack out of its children's types; the SDK's mocks do not.
+        qualified_type = qualified_type.removeprefix(f"{_STACK_TYPE}$")
+        urn = f"{head}::{project}::{qualified_type}${_TYPE_TOKEN}::{resource_name}"
+        return f"{organization}/{urn}"
+
+    # The parent's URN without the parent as a dependency: depending on a component means
+    # waiting for its children, this Session among them, which the SDK reports as a cycle.
+    # The URN itself is known as soon as the component registers, before its children.
+    urn = parent.urn
+    value = cast("Awaitable[str]", urn.future())  # None only while unknown: apply skips it
+    detached: pulumi.Output[str] = pulumi.Output(set(), value, urn.is_known(), urn.is_secret())
+    return detached.apply(under)
+
+
 def _plain_duration(value: Any) -> Any:
     # Pulumi cannot send a timedelta or Decimal; check parses every other form.
     if isinstance(value, timedelta):
@@ -190,10 +227,7 @@ class Session(pulumi.dynamic.Resource, module="qpu", name="Session"):
             else:
                 props[key] = value
         # Stable identity for the derived deduplication id (docs/provider.md).
-        organization = pulumi.get_organization() or "organization"
-        props["resource_key"] = (
-            f"{organization}/{pulumi.get_project()}/{pulumi.get_stack()}/{resource_name}"
-        )
+        props["resource_key"] = _resource_key(resource_name, opts.parent if opts else None)
         # Only keys present in props become Output attributes: declare every field.
         for key in OUTPUT_KEYS:
             if key != "id":
