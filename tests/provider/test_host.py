@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ from pulumi.runtime import rpc
 from pulumi_qpu.provider import SessionProvider
 from tests.provider.conftest import PLATFORM, host_env, stack_config
 from tests.support.emulator import RunningEmulator
-from tests.support.host import HostCallError, ProviderHost
+from tests.support.host import HostCallError, ProviderHost, killed_midway
 
 URN = "urn:pulumi:stack::project::pulumi-python:dynamic/qpu:Session::s"
 PROVIDER = serialize_provider(SessionProvider())
@@ -127,25 +126,16 @@ def test_create_killed_after_the_post_and_run_again_makes_one_session(
     qpu: RunningEmulator, tmp_path: Path
 ) -> None:
     qpu.configure(start_delay=1000)
-    errors: list[Exception] = []
     with ProviderHost(host_env(qpu, tmp_path)) as first:
         first.configure({})
         checked = first.check(URN, {}, news()).inputs
-
-        def doomed() -> None:
-            try:
-                first.create(URN, checked)
-            except HostCallError as exc:
-                errors.append(exc)
-
-        thread = threading.Thread(target=doomed)
-        thread.start()
-        deadline = time.monotonic() + 30
-        while not qpu.sessions() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        first.kill()
-        thread.join(timeout=30)
-    assert len(errors) == 1
+        killed_midway(
+            first,
+            lambda: bool(qpu.sessions()),
+            lambda: first.create(URN, checked),
+            "Create failed",
+            HostCallError,
+        )
     qpu.advance(1000)  # the session made before the kill reaches running
     with ProviderHost(host_env(qpu, tmp_path)) as second:
         second.configure({})

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import pickle
-import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,7 +16,7 @@ from pulumi_qpu.retry import PULUMI_RETRY_POLICY
 from tests.provider.conftest import OTHER_PLATFORM, PLATFORM, host_env
 from tests.support.emulator import RunningEmulator
 from tests.support.engine import MockEngine, RunFailedError
-from tests.support.host import HostCallError, ProviderHost
+from tests.support.host import HostCallError, ProviderHost, killed_midway
 
 POST = "POST /qaas/v1alpha1/sessions"
 URN = "urn:pulumi:stack::project::pulumi-python:dynamic/qpu:Session::s"
@@ -148,19 +146,9 @@ def test_an_up_interrupted_after_the_post_ends_with_one_session(
     state = tmp_path / "state.json"
     with ProviderHost(host_env(qpu, tmp_path)) as first:
         engine = MockEngine(first, state)
-
-        def kill_after_the_post() -> None:
-            # The program runs on the main thread (the SDK's event loop wants it there).
-            deadline = time.monotonic() + 30
-            while not qpu.sessions() and time.monotonic() < deadline:
-                time.sleep(0.05)
-            first.kill()
-
-        killer = threading.Thread(target=kill_after_the_post)
-        killer.start()
-        with pytest.raises(Exception, match=r"Create failed"):
-            engine.up(one_session())
-        killer.join(timeout=60)
+        killed_midway(
+            first, lambda: bool(qpu.sessions()), lambda: engine.up(one_session()), "Create failed"
+        )
     assert engine.state() == {}
     qpu.advance(1000)
     with ProviderHost(host_env(qpu, tmp_path)) as second:

@@ -161,12 +161,15 @@ def live_by_name(emulator: RunningEmulator) -> dict[str, list[str]]:
 def repeated_names(emulator: RunningEmulator) -> dict[str, list[str]]:
     """The names with more than one session made, each session as one line of
     ``id status deduplication_id created_at``, oldest first: what a count should show."""
-    groups: dict[str, list[str]] = {}
-    for session in emulator.sessions():
-        wire = session["wire"]
-        line = f"{session['id']} {wire['status']} {wire['deduplication_id']} {wire['created_at']}"
-        groups.setdefault(wire["name"], []).append(line)
-    return {name: lines for name, lines in groups.items() if len(lines) > 1}
+    return {
+        name: [
+            f"{s['id']} {s['wire']['status']} {s['wire']['deduplication_id']} "
+            f"{s['wire']['created_at']}"
+            for s in sessions
+        ]
+        for name, sessions in sessions_by_name(emulator).items()
+        if len(sessions) > 1
+    }
 
 
 def assert_one_live_session_each(

@@ -4,9 +4,6 @@ the middle of an up."""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -25,34 +22,10 @@ from tests.reliability.helpers import (
 )
 from tests.support.emulator import EmulatorFactory, RunningEmulator
 from tests.support.engine import MockEngine
-from tests.support.host import ProviderHost
+from tests.support.host import ProviderHost, killed_midway, when
 
 COUNT = 12
 NAMES = [f"s{i:03d}" for i in range(COUNT)]
-
-
-def _when(condition: Callable[[], bool], action: Callable[[], None]) -> threading.Thread:
-    """Run ``action`` in a thread as soon as ``condition()`` holds (at the latest in 60 s)."""
-
-    def watch() -> None:
-        deadline = time.monotonic() + 60
-        while not condition() and time.monotonic() < deadline:
-            time.sleep(0.02)
-        action()
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    return watcher
-
-
-def _killed_midway(
-    host: ProviderHost, condition: Callable[[], bool], run: Callable[[], object]
-) -> None:
-    """Run ``run`` with ``host`` SIGKILLed as soon as ``condition()`` holds; it must fail."""
-    watcher = _when(condition, host.kill)
-    with pytest.raises(Exception, match=r"failed"):
-        run()
-    watcher.join(timeout=60)
 
 
 def _persistent(factory: EmulatorFactory, tmp_path: Path, start_delay: float) -> RunningEmulator:
@@ -70,7 +43,7 @@ def test_up_killed_amid_creates_ends_with_one_session_per_resource(
     state = tmp_path / "state.json"
     with ProviderHost(host_env(qpu, tmp_path)) as first:
         engine = MockEngine(first, state)
-        _killed_midway(
+        killed_midway(
             first, lambda: len(qpu.sessions()) >= COUNT // 2, lambda: engine.up(fleet(COUNT))
         )
     kept = {res["outputs"]["name"]: res["id"] for res in engine.state().values()}
@@ -123,7 +96,7 @@ def test_destroy_killed_midway_leaks_nothing_and_the_next_destroy_finishes(
         qpu.configure(stop_delay=0.6)
         # Once a third of the deletes finished (the state file says so), while more are
         # terminated but still waiting for stopped.
-        _killed_midway(
+        killed_midway(
             first,
             lambda: len(engine.state()) <= COUNT - COUNT // 3,
             lambda: parallel_destroy(engine),
@@ -151,7 +124,7 @@ def test_emulator_restart_in_the_middle_of_an_up_converges_to_one_session_each(
     with ProviderHost(logging_env(emulator, tmp_path)) as host:
         engine = MockEngine(host, tmp_path / "state.json")
         # The restart cuts the requests in flight and refuses new ones for a while.
-        restarter = _when(lambda: len(emulator.sessions()) >= COUNT // 3, emulator.restart)
+        restarter = when(lambda: len(emulator.sessions()) >= COUNT // 3, emulator.restart)
         failures: list[str] = []
         try:
             runs = until_converged(lambda: engine.up(fleet(COUNT)), failures)
@@ -184,7 +157,7 @@ def test_replacement_killed_midway_ends_with_one_session_each_on_the_new_platfor
         # Moving platform replaces every Session (create the new one, then end the old);
         # the creates wait for running, so the kill lands amid them.
         qpu.configure(start_delay=0.6)
-        _killed_midway(
+        killed_midway(
             first,
             lambda: len(qpu.sessions()) >= COUNT + COUNT // 2,
             lambda: engine.up(fleet(COUNT, platform_name=OTHER_PLATFORM)),

@@ -21,11 +21,13 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
+import pytest
 from google.protobuf import json_format, struct_pb2
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
@@ -36,8 +38,10 @@ __all__ = [
     "ProviderHost",
     "ReadOutcome",
     "from_struct",
+    "killed_midway",
     "running_host",
     "to_struct",
+    "when",
 ]
 
 Props = dict[str, Any]
@@ -388,3 +392,33 @@ def running_host(
         yield host
     finally:
         host.close()
+
+
+def when(condition: Callable[[], bool], action: Callable[[], None]) -> threading.Thread:
+    """Run ``action`` in a thread as soon as ``condition()`` holds (at the latest in 60 s)."""
+
+    def watch() -> None:
+        deadline = time.monotonic() + 60
+        while not condition() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        action()
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    return watcher
+
+
+def killed_midway(
+    host: ProviderHost,
+    condition: Callable[[], bool],
+    run: Callable[[], object],
+    match: str = "failed",
+    expected: type[BaseException] = Exception,
+) -> None:
+    """Run ``run`` (on this thread: the SDK's event loop wants the main one) with ``host``
+    SIGKILLed as soon as ``condition()`` holds; ``run`` must raise ``expected`` matching
+    ``match``."""
+    watcher = when(condition, host.kill)
+    with pytest.raises(expected, match=match):
+        run()
+    watcher.join(timeout=60)
