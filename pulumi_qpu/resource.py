@@ -105,11 +105,12 @@ def _restore_pickler() -> None:
     pickle._Pickler._batch_setitems = _BATCH_SETITEMS  # type: ignore[attr-defined]
 
 
-_TYPE_TOKEN = "pulumi-python:dynamic/qpu:Session"
 _STACK_TYPE = "pulumi:pulumi:Stack"
 
 
-def _resource_key(resource_name: str, parent: pulumi.Resource | None) -> pulumi.Input[str]:
+def _resource_key(
+    type_token: str, resource_name: str, parent: pulumi.Resource | None
+) -> pulumi.Input[str]:
     """Return what tells this Session apart from every other, for its deduplication ids.
 
     The engine tells resources apart by URN: stack, project, the chain of parent types,
@@ -130,7 +131,7 @@ def _resource_key(resource_name: str, parent: pulumi.Resource | None) -> pulumi.
             return flat
         # The engine leaves the stack out of its children's types; the SDK's mocks do not.
         qualified_type = qualified_type.removeprefix(f"{_STACK_TYPE}$")
-        urn = f"{head}::{project}::{qualified_type}${_TYPE_TOKEN}::{resource_name}"
+        urn = f"{head}::{project}::{qualified_type}${type_token}::{resource_name}"
         return f"{organization}/{urn}"
 
     # The parent's URN without the parent as a dependency: depending on a component means
@@ -227,7 +228,11 @@ class Session(pulumi.dynamic.Resource, module="qpu", name="Session"):
             else:
                 props[key] = value
         # Stable identity for the derived deduplication id (docs/provider.md).
-        props["resource_key"] = _resource_key(resource_name, opts.parent if opts else None)
+        # The type token as the SDK builds it from module= and name= below.
+        type_token = f"pulumi-python:{self._resource_type_name}"
+        props["resource_key"] = _resource_key(
+            type_token, resource_name, opts.parent if opts else None
+        )
         # Only keys present in props become Output attributes: declare every field.
         for key in OUTPUT_KEYS:
             if key != "id":

@@ -15,6 +15,13 @@ from typing import Any
 import pytest
 
 from tests.support.emulator import EmulatorFactory, RunningEmulator, start_emulator
+from tests.support.engine import use_engine_executor
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _engine_executor() -> None:
+    """The mock engine's executor serves the SDK's event loop from the first test on."""
+    use_engine_executor()
 
 
 @pytest.fixture(scope="session")

@@ -40,7 +40,14 @@ from pulumi.runtime.sync_await import _ensure_event_loop
 
 from tests.support.host import HostCallError, ProviderHost
 
-__all__ = ["CheckFailedError", "MockEngine", "RunFailedError", "RunResult", "Step"]
+__all__ = [
+    "CheckFailedError",
+    "MockEngine",
+    "RunFailedError",
+    "RunResult",
+    "Step",
+    "use_engine_executor",
+]
 
 Props = dict[str, Any]
 _DYNAMIC = "pulumi-python:dynamic"
@@ -80,6 +87,18 @@ class _DrainableExecutor(ThreadPoolExecutor):
 
 
 _EXECUTOR = _DrainableExecutor()
+
+
+def use_engine_executor() -> None:
+    """Make the engine's executor the default of this thread's event loop (the SDK's).
+
+    tests/conftest.py does so once, before any test uses the loop, and every run again
+    (a no-op unless the loop is new): replacing a default executor that already ran
+    work drops its threads, and with them, unclosed, the event loops the SDK's mock
+    monitor gave each of them.
+    """
+    loop = _ensure_event_loop()  # type: ignore[no-untyped-call]  # the loop body() uses
+    loop.set_default_executor(_EXECUTOR)
 
 
 class RunFailedError(RuntimeError):
@@ -361,8 +380,7 @@ class MockEngine:
         # The SDK sends registrations to the loop's default executor and gives up on them
         # at the first failure. The engine instead lets steps under way finish and starts
         # no new one: the executor drained here (queue cancelled, the rest awaited) does so.
-        loop = _ensure_event_loop()  # type: ignore[no-untyped-call]  # the loop body() uses
-        loop.set_default_executor(_EXECUTOR)
+        use_engine_executor()
         try:
             body()
         except BaseException:
