@@ -1,0 +1,43 @@
+"""Fixtures of the real-engine suite: the pinned Pulumi CLI, stacks on a file backend.
+
+Without a CLI (and no way to build one) these tests are skipped with the reason, except
+when ``CI`` is set: there a missing CLI is a failure, because CI must run them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.cli import RealEngine, find_cli
+from tests.support.emulator import RunningEmulator
+
+
+@pytest.fixture(scope="session")
+def cli_dir() -> Path:
+    """The directory of the pinned CLI and the dynamic-provider shim."""
+    cli = find_cli()
+    if cli.bin_dir is None:
+        message = f"no Pulumi CLI (scripts/pulumi-cli.sh):\n{cli.reason}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return cli.bin_dir
+
+
+@pytest.fixture
+def qpu(emulator: RunningEmulator) -> RunningEmulator:
+    """The shared emulator with short start and stop delays."""
+    emulator.configure(start_delay=0.5, stop_delay=0.2)
+    return emulator
+
+
+@pytest.fixture
+def engine(cli_dir: Path, qpu: RunningEmulator, tmp_path: Path) -> Iterator[RealEngine]:
+    """Stacks run by the real CLI against the emulator; every one destroyed after the test."""
+    real = RealEngine(find_cli(), qpu, tmp_path)
+    yield real
+    real.cleanup()

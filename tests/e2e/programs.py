@@ -1,0 +1,25 @@
+"""Programs shared by the real-engine tests, importable by name (tests/support/cli_driver.py).
+
+Each reads its size and settings from the stack config, so one function serves a test
+that kills it midway and the run that follows.
+"""
+
+from __future__ import annotations
+
+import pulumi
+
+from pulumi_qpu import Session
+
+
+def fleet() -> None:
+    """``count`` Sessions ``s000``... on ``platform`` (config), each exported by name."""
+    config = pulumi.Config()
+    count = int(config.get("count") or "3")
+    platform = config.get("platform") or "EMU-AER-16C-128M"
+    tag = config.get("tag") or "fleet"
+    wait = (config.get("wait") or "true") == "true"
+    sessions = {
+        f"s{i:03d}": Session(f"s{i:03d}", platform_name=platform, tags=[tag], wait_for_running=wait)
+        for i in range(count)
+    }
+    pulumi.export("ids", {name: session.id for name, session in sessions.items()})

@@ -1,0 +1,142 @@
+"""Refresh and destroy as the real engine drives them, against the emulator.
+
+Refresh after changes made by hand (tags, terminated, deleted), destroy with each
+``on_delete`` mode, ``retain_on_delete`` and ``protect``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pulumi
+import pytest
+
+from pulumi_qpu import Session
+from pulumi_qpu.client import QaasClient
+from tests.support.cli import RealEngine, live_sessions
+from tests.support.emulator import RunningEmulator
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+
+
+def one_session(**options: Any) -> Callable[[], None]:
+    """A program with one Session ``s`` (extra inputs or ``opts=`` in ``options``)."""
+    opts = options.pop("opts", None)
+
+    def program() -> None:
+        session = Session("s", platform_name="EMU-AER-16C-128M", tags=["a"], opts=opts, **options)
+        pulumi.export("id", session.id)
+        pulumi.export("tags", session.tags)
+        pulumi.export("status", session.status)
+
+    return program
+
+
+def client_of(qpu: RunningEmulator) -> QaasClient:
+    """A client on the emulator, as someone working by hand would use."""
+    return QaasClient(secret_key=qpu.secret_key, api_url=qpu.url, default_project_id=qpu.project_id)
+
+
+def by_id(qpu: RunningEmulator, session_id: str) -> dict[str, Any]:
+    """The emulator's record of one session (deleted ones included)."""
+    return next(s for s in qpu.sessions() if s["id"] == session_id)
+
+
+def test_refresh_on_a_healthy_stack_expects_no_changes(
+    engine: RealEngine, qpu: RunningEmulator
+) -> None:
+    stack = engine.stack(one_session(name="healthy", max_duration="1h"))
+    stack.up()
+    refreshed = stack.refresh(expect_no_changes=True)
+    assert refreshed.summary.result == "succeeded"
+
+
+def test_refresh_shows_tags_changed_by_hand(engine: RealEngine, qpu: RunningEmulator) -> None:
+    stack = engine.stack(one_session())
+    session_id = stack.up().outputs["id"].value
+    with client_of(qpu) as client:
+        client.update_session(session_id, tags=["changed-by-hand"])
+    refreshed = stack.refresh()
+    assert refreshed.summary.resource_changes.get("update") == 1
+    assert engine.resources(stack)[0]["outputs"]["tags"] == ["changed-by-hand"]
+    # The program still says ["a"]: the next up puts it back, in place.
+    again = stack.up()
+    assert again.summary.resource_changes.get("update") == 1
+    assert by_id(qpu, session_id)["tags"] == ["a"]
+
+
+def test_refresh_records_a_session_terminated_by_hand_and_up_replaces_it(
+    engine: RealEngine, qpu: RunningEmulator
+) -> None:
+    stack = engine.stack(one_session())
+    first = stack.up().outputs["id"].value
+    with client_of(qpu) as client:
+        client.terminate_session(first)
+    qpu.advance(5)
+    stack.refresh()
+    assert engine.resources(stack)[0]["outputs"]["status"] == "stopped"
+    again = stack.up()
+    assert again.summary.resource_changes.get("replace") == 1
+    assert [s["id"] for s in live_sessions(qpu)] == [again.outputs["id"].value]
+    assert again.outputs["id"].value != first
+
+
+def test_refresh_drops_a_session_deleted_by_hand_and_up_creates_it_again(
+    engine: RealEngine, qpu: RunningEmulator
+) -> None:
+    stack = engine.stack(one_session())
+    first = stack.up().outputs["id"].value
+    with client_of(qpu) as client:
+        client.terminate_session(first)
+        qpu.advance(5)
+        client.delete_session(first)
+    refreshed = stack.refresh()
+    assert refreshed.summary.resource_changes.get("delete") == 1
+    assert engine.resources(stack) == []
+    again = stack.up()
+    assert again.summary.resource_changes.get("create") == 1
+    assert [s["id"] for s in live_sessions(qpu)] == [again.outputs["id"].value]
+
+
+@pytest.mark.parametrize(
+    ("on_delete", "remaining"),
+    [("terminate", "stopped"), ("terminate_and_delete", None)],
+)
+def test_destroy_with_each_on_delete_mode(
+    engine: RealEngine, qpu: RunningEmulator, on_delete: str, remaining: str | None
+) -> None:
+    stack = engine.stack(one_session(on_delete=on_delete))
+    session_id = stack.up().outputs["id"].value
+    stack.destroy()
+    with client_of(qpu) as client:
+        listed = {s.id: s.status for s in client.list_sessions()}
+    assert listed.get(session_id) == remaining
+    assert live_sessions(qpu) == []
+
+
+def test_destroy_of_a_retained_session_leaves_it_running(
+    engine: RealEngine, qpu: RunningEmulator
+) -> None:
+    stack = engine.stack(one_session(opts=pulumi.ResourceOptions(retain_on_delete=True)))
+    session_id = stack.up().outputs["id"].value
+    stack.destroy()
+    assert engine.resources(stack) == []
+    assert [s["id"] for s in live_sessions(qpu)] == [session_id]
+
+
+def test_destroy_of_a_protected_session_fails_and_leaves_it_running(
+    engine: RealEngine, qpu: RunningEmulator
+) -> None:
+    from pulumi import automation as auto
+
+    stack = engine.stack(one_session(opts=pulumi.ResourceOptions(protect=True)))
+    session_id = stack.up().outputs["id"].value
+    with pytest.raises(auto.CommandError, match="protected"):
+        stack.destroy()
+    assert [s["id"] for s in live_sessions(qpu)] == [session_id]
+    # `pulumi state unprotect`, as the engine's message says, and the stack can go.
+    urn = engine.resources(stack)[0]["urn"]
+    engine.pulumi(stack, "state", "unprotect", urn, "--yes")
+    stack.destroy()
+    assert live_sessions(qpu) == []
