@@ -154,6 +154,36 @@ class RealEngine:
             config=config,
         )
 
+    def start_detached(self, stack: Any, operation: str, program: str) -> subprocess.Popen[str]:
+        """Run ``operation`` on ``stack`` in a process group of its own, to be killed.
+
+        ``program`` is ``"module:function"`` (importable), the same program as the
+        stack's. ``os.killpg(process.pid, signal.SIGKILL)`` ends the driver, the CLI, the
+        language server and the provider host at once, as a lost machine would.
+        """
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tests.support.cli_driver",
+                "--project",
+                stack.workspace.project_settings().name,
+                "--stack",
+                stack.name,
+                "--work-dir",
+                stack.workspace.work_dir,
+                "--program",
+                program,
+                operation,
+            ],
+            cwd=ROOT,
+            env={**os.environ, **self.env()},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+
     def pulumi(
         self, stack: Any, *args: str, check: bool = True
     ) -> subprocess.CompletedProcess[str]:
