@@ -3,6 +3,7 @@
 ```
 QpuError
 ├── InvalidDurationError          (also ValueError) a duration that cannot be parsed
+├── InvalidBudgetError            (also ValueError) a budget that is not an amount of money
 ├── InvalidInputError             (also ValueError) a client argument rejected before sending
 ├── ConfigurationError            credentials, project or URL cannot be resolved
 │   ├── MissingConfigurationError     a value is set nowhere (lists every place looked)
@@ -43,6 +44,7 @@ __all__ = [
     "ConnectionFailedError",
     "DeniedAuthenticationError",
     "InvalidArgumentsError",
+    "InvalidBudgetError",
     "InvalidConfigurationError",
     "InvalidDurationError",
     "InvalidInputError",
@@ -81,6 +83,18 @@ class InvalidDurationError(QpuError, ValueError):
         super().__init__(
             f"invalid duration {value!r}: {reason}. Use seconds (3600, 2.5), "
             '"90s", "1h30m", "1d" or ISO 8601 ("PT1H30M").'
+        )
+
+
+class InvalidBudgetError(QpuError, ValueError):
+    """A budget (``max_cost``, ``qpu:maxCostPerSession``) that is not an amount of money."""
+
+    def __init__(self, value: object, reason: str) -> None:
+        self.value = value
+        self.reason = reason
+        super().__init__(
+            f"invalid budget {value!r}: {reason}. Write an amount and a currency code, "
+            'like "12.50 EUR" or {"amount": "12.50", "currency": "EUR"}.'
         )
 
 
