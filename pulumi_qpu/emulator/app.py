@@ -33,7 +33,7 @@ from pulumi_qpu.emulator.problems import (
     too_many_requests,
 )
 from pulumi_qpu.emulator.service import Emulator
-from pulumi_qpu.models import format_timestamp
+from pulumi_qpu.models import Platform, format_timestamp
 
 __all__ = ["ADMIN_PREFIX", "API_PREFIX", "EmulatorApp", "route_keys"]
 
@@ -68,6 +68,26 @@ def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -
     else:
         body = json.dumps(data).encode()
     return Response(body, status_code=status, headers=headers, media_type="application/json")
+
+
+# Platform properties the published contract types as objects, never null. The catalogue
+# fills booking_requirement and hardware; a price it has none for is left out of the
+# reply (the contract requires no property), where a made-up zero would read as free.
+_NEVER_NULL_PLATFORM_OBJECTS = (
+    "price_per_hour",
+    "price_per_shot",
+    "price_per_circuit",
+    "hardware",
+    "booking_requirement",
+)
+
+
+def _platform_wire(platform: Platform) -> dict[str, Any]:
+    wire = platform.model_dump(mode="json")
+    for name in _NEVER_NULL_PLATFORM_OBJECTS:
+        if wire.get(name, ...) is None:
+            del wire[name]
+    return wire
 
 
 def _problem(problem: ReplyError) -> Response:
@@ -260,12 +280,18 @@ class EmulatorApp:
     async def list_platforms(self, request: Request, _: dict[str, str]) -> Response:
         """``GET /platforms``."""
         self._projects(request)
-        return _json(self.emulator.list_platforms(dict(request.query_params)))
+        listed = self.emulator.list_platforms(dict(request.query_params))
+        return _json(
+            {
+                "total_count": listed.total_count,
+                "platforms": [_platform_wire(platform) for platform in listed.platforms],
+            }
+        )
 
     async def get_platform(self, request: Request, params: dict[str, str]) -> Response:
         """``GET /platforms/{platform_id}``."""
         self._projects(request)
-        return _json(self.emulator.get_platform(params["platform_id"]))
+        return _json(_platform_wire(self.emulator.get_platform(params["platform_id"])))
 
     # --- admin ----------------------------------------------------------------------
 

@@ -4,6 +4,11 @@ Built-in platforms carry stable ids (uuid5 of their name in a fixed namespace), 
 platform id written in a test or a Pulumi program stays valid across restarts and
 releases. A replacement file has the same shape: ``{"platforms": [Platform, ...]}``
 (a bare list works too); an entry without ``id`` gets the uuid5 of its name.
+
+The published contract types ``booking_requirement`` and ``hardware`` as objects that
+are never ``null``, and the generated ``scaleway-qaas-client`` crashes on a ``null``
+there; so a platform loaded without them gets an empty one (no booking rule, no
+hardware figure) rather than ``None``.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pulumi_qpu.models import Platform
+from pulumi_qpu.models import Platform, PlatformBookingRequirement, PlatformHardware
 
 __all__ = ["PLATFORM_ID_NAMESPACE", "Catalogue", "platform_id_for"]
 
@@ -25,6 +30,16 @@ PLATFORM_ID_NAMESPACE = uuid.UUID("6b1f5a2e-8f0c-4c1d-9a57-0b6a3e1c9d42")
 def platform_id_for(name: str) -> str:
     """Return the stable id of the platform called ``name``."""
     return str(uuid.uuid5(PLATFORM_ID_NAMESPACE, name))
+
+
+def _complete(platform: Platform) -> Platform:
+    """Give ``platform`` the object properties the published contract never lets be null."""
+    updates: dict[str, object] = {}
+    if platform.booking_requirement is None:
+        updates["booking_requirement"] = PlatformBookingRequirement()
+    if platform.hardware is None:
+        updates["hardware"] = PlatformHardware()
+    return platform.model_copy(update=updates) if updates else platform
 
 
 class Catalogue:
@@ -62,7 +77,7 @@ class Catalogue:
             if not isinstance(entry, dict) or "name" not in entry:
                 raise ValueError(f"a platform needs at least a name: {entry!r}")
             values = {"id": platform_id_for(str(entry["name"])), **entry}
-            platforms.append(Platform.model_validate(values))
+            platforms.append(_complete(Platform.model_validate(values)))
         return cls(platforms)
 
     def all(self) -> list[Platform]:

@@ -57,7 +57,17 @@ def test_platform_ids_are_uuid5_of_the_name(client: httpx.Client) -> None:
 
 def test_bookable_platforms_carry_booking_requirements(client: httpx.Client) -> None:
     for platform in _platforms(client):
-        assert (platform["booking_requirement"] is not None) == platform["is_bookable"]
+        rules = platform["booking_requirement"]
+        assert (rules["max_duration"] is not None) == platform["is_bookable"], platform["name"]
+
+
+def test_booking_requirement_and_hardware_are_objects_on_every_platform(
+    client: httpx.Client,
+) -> None:
+    # The published contract never lets them be null; scaleway-qaas-client crashes on null.
+    for platform in _platforms(client):
+        assert isinstance(platform["booking_requirement"], dict), platform["name"]
+        assert isinstance(platform["hardware"], dict), platform["name"]
     assert {p["name"] for p in _platforms(client) if p["is_bookable"]} == {
         "QPU-GARNET-20PQ",
         "QPU-EMERALD-54PQ",
@@ -177,3 +187,20 @@ def test_platforms_file_replaces_the_catalogue(
             "/sessions", json={"project_id": server.project_id, "platform_id": only["id"]}
         )
     assert created.json()["status"] == "running"
+
+
+def test_a_platform_file_without_objects_is_served_without_null(
+    emulator_factory: EmulatorFactory, tmp_path: Path
+) -> None:
+    path = tmp_path / "platforms.json"
+    entry = {"name": "LAB-QPU-2", "booking_requirement": None, "price_per_hour": None}
+    path.write_text(json.dumps([entry]))
+    server = emulator_factory(platforms=str(path))
+    with api(server) as client:
+        (listed,) = _platforms(client)
+        got = client.get(f"/platforms/{listed['id']}").json()
+    for platform in (listed, got):
+        assert platform["booking_requirement"]["max_booking_per_day"] == 0
+        assert platform["hardware"]["vcpus"] == 0
+        # No price is known: left out, not null, and not a made-up free price.
+        assert "price_per_hour" not in platform
