@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from pulumi_qpu.client import QaasClient
     from pulumi_qpu.config import ResolvedConfig, resolve_config
     from pulumi_qpu.functions import (
+        estimate_cost,
         get_platform,
         get_platform_output,
         get_session,
@@ -48,6 +49,7 @@ _LAZY: dict[str, str] = {
     **{
         name: "pulumi_qpu.functions"
         for name in (
+            "estimate_cost",
             "get_platform",
             "get_platform_output",
             "get_session",
@@ -67,6 +69,7 @@ __all__ = [
     "SessionArgs",
     "SessionProvider",
     "__version__",
+    "estimate_cost",
     "get_platform",
     "get_platform_output",
     "get_session",

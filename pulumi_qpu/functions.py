@@ -20,14 +20,15 @@ whole result, export ``result.model_dump(mode="json")``.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
 
 import pulumi
 import pulumi.runtime
 
 from pulumi_qpu.client import QaasClient
 from pulumi_qpu.config import resolve_config
+from pulumi_qpu.cost import total_by_currency
 from pulumi_qpu.models import (
     ListPlatformsOrderBy,
     ListSessionsOrderBy,
@@ -39,6 +40,7 @@ from pulumi_qpu.models import (
 from pulumi_qpu.retry import PULUMI_RETRY_POLICY
 
 __all__ = [
+    "estimate_cost",
     "get_platform",
     "get_platform_output",
     "get_session",
@@ -188,3 +190,30 @@ def list_sessions_output(
         "order_by": order_by,
     }
     return pulumi.Output.all(**inputs).apply(lambda args: list_sessions(**args))
+
+
+class _Costed(Protocol):
+    """What :func:`estimate_cost` reads of a Session: its worst case and its currency."""
+
+    @property
+    def worst_case_cost(self) -> pulumi.Output[str | None]: ...
+
+    @property
+    def currency(self) -> pulumi.Output[str | None]: ...
+
+
+def estimate_cost(sessions: Iterable[_Costed]) -> pulumi.Output[dict[str, str] | None]:
+    """Sum the worst cases of ``sessions`` per currency: ``Output({"EUR": "41.30"})``.
+
+    For a stack output (``pulumi.export("worst_case_cost", estimate_cost(sessions))``).
+    Each worst case is the Session's rounded ``worst_case_cost`` (price per hour times
+    ``max_duration``; per-shot and per-circuit prices are not in it: docs/cost.md).
+    Currencies are never added together or converted. The result is unknown while any
+    worst case is unknown (at preview), and ``None`` when one cannot be known (no
+    ``max_duration`` on a paid platform before the session exists, no published price):
+    a sum that leaves a session out is not a worst case. Calls no API.
+    """
+    pairs = [pulumi.Output.all(s.worst_case_cost, s.currency) for s in sessions]
+    return pulumi.Output.all(*pairs).apply(
+        lambda values: total_by_currency((amount, currency) for amount, currency in values)
+    )

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 
+import pulumi
 import pytest
 
+from pulumi_qpu import estimate_cost
 from pulumi_qpu.client import QaasClient
 from pulumi_qpu.cost import (
     Budget,
@@ -384,3 +389,64 @@ def test_budget_of_a_bookable_qpu_read_over_http(client: QaasClient) -> None:
     assert message is not None
     assert message.startswith("worst case 1800.00 EUR (1800.00 EUR/h for 1h on QPU-GARNET-20PQ)")
     assert "set max_duration to at most 16m40s" in message
+
+
+# --- the stack's total --------------------------------------------------------------
+
+
+@dataclass
+class _Costed:
+    """What estimate_cost reads of a Session."""
+
+    worst_case_cost: pulumi.Output[str | None]
+    currency: pulumi.Output[str | None]
+
+
+def _output(value: str | None, *, known: bool = True) -> pulumi.Output[str | None]:
+    loop = asyncio.get_running_loop()
+    resolved: asyncio.Future[str | None] = loop.create_future()
+    resolved.set_result(value)
+    is_known: asyncio.Future[bool] = loop.create_future()
+    is_known.set_result(known)
+    return pulumi.Output(set(), resolved, is_known)
+
+
+class _Mocks(pulumi.runtime.Mocks):
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        return f"{args.name}-id", dict(args.inputs)
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
+        return {}, None
+
+
+def _estimate(*sessions: tuple[str | None, str | None, bool]) -> tuple[bool, object]:
+    pulumi.runtime.set_mocks(_Mocks(), preview=False)
+    seen: dict[str, object] = {}
+
+    @pulumi.runtime.test  # type: ignore[untyped-decorator]
+    def program() -> pulumi.Output[Any]:
+        costed = [_Costed(_output(a, known=k), _output(c)) for a, c, k in sessions]
+        total = estimate_cost(costed)
+
+        async def look() -> None:
+            seen["known"] = await total.is_known()
+            seen["total"] = await total.future()
+
+        return pulumi.Output.from_input(asyncio.ensure_future(look()))
+
+    program()
+    return bool(seen["known"]), seen["total"]
+
+
+def test_estimate_cost_sums_the_worst_cases_of_sessions_per_currency() -> None:
+    known, total = _estimate(("1.80", "EUR", True), ("450.00", "EUR", True), ("17", "JPY", True))
+    assert (known, total) == (True, {"EUR": "451.80", "JPY": "17"})
+
+
+def test_estimate_cost_is_unknown_while_one_worst_case_is_unknown() -> None:
+    known, _ = _estimate(("1.80", "EUR", True), (None, "EUR", False))
+    assert known is False
+
+
+def test_estimate_cost_is_none_when_one_worst_case_cannot_be_known() -> None:
+    assert _estimate(("1.80", "EUR", True), (None, "EUR", True)) == (True, None)
