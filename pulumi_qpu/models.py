@@ -75,7 +75,13 @@ def _require_aware(value: datetime) -> datetime:
             "timestamp {value} has no time zone; use RFC 3339 with Z or an offset",
             {"value": value.isoformat()},
         )
-    return value.astimezone(timezone.utc)
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:
+        # 0001-01-01T00:00:00+01:00 is before year 1 in UTC: malformed, not a crash.
+        raise PydanticCustomError(
+            "format", "timestamp {value} is out of range in UTC", {"value": value.isoformat()}
+        ) from None
 
 
 Timestamp = Annotated[

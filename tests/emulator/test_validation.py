@@ -199,3 +199,13 @@ def test_bad_list_parameters_are_400(
 def test_unknown_route_is_404_and_wrong_method_is_405(client: httpx.Client) -> None:
     assert client.get("/jobs").status_code == 404
     assert client.put("/sessions").status_code == 405
+
+
+def test_a_timestamp_before_year_one_in_utc_is_400_format(
+    client: httpx.Client, emulator: RunningEmulator
+) -> None:
+    # Found by the fuzzing: converting it to UTC overflowed, and the emulator answered 500.
+    demand = {"started_at": "0001-01-01T00:00:01+01:00", "finished_at": "2000-01-01T00:00:00Z"}
+    body = {"project_id": emulator.project_id, "platform_id": platform_id()}
+    response = client.post("/sessions", json={**body, "booking_demand": demand})
+    assert _only(response) == ("booking_demand.started_at", "format")
