@@ -36,9 +36,10 @@ class SessionArgs:
         name: the session's name; the API generates one when unset. Updates in place.
         max_idle_duration: end the session after this long without jobs. Updates in place.
         max_duration: end the session after this long in total. Updates in place.
-        tags: the session's tags. Updates in place.
+        tags: the session's tags (at most 49). Updates in place.
         deduplication_id: share one live session among declarations and processes;
-            derived per resource when unset. Replaces (end first, then create).
+            derived per resource when unset. Replaces (end first, then create: the
+            Session sets ``delete_before_replace`` unless the options say otherwise).
         booking_demand: a slot on a bookable platform (``started_at``, ``finished_at``,
             ``description``, ``time_zone``). Replaces.
         model_id: the model to load. Replaces.
@@ -143,6 +144,21 @@ def _resource_key(
     return detached.apply(under)
 
 
+def _options(
+    opts: pulumi.ResourceOptions | None, deduplication_id: object
+) -> pulumi.ResourceOptions | None:
+    """Add ``delete_before_replace`` when the session's deduplication id is the user's.
+
+    A given id is shared by design, so a replacement created first would join the very
+    session it replaces. Diff asks for delete-before-replace too, but ``pulumi up
+    --replace`` and taint never call diff: only the resource option reaches them. An
+    explicit ``delete_before_replace`` of the user's wins.
+    """
+    if deduplication_id is None or (opts is not None and opts.delete_before_replace is not None):
+        return opts
+    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(delete_before_replace=True))
+
+
 def _plain_duration(value: Any) -> Any:
     # Pulumi cannot send a timedelta or Decimal; check parses every other form.
     if isinstance(value, timedelta):
@@ -238,4 +254,6 @@ class Session(pulumi.dynamic.Resource, module="qpu", name="Session"):
             if key != "id":
                 props.setdefault(key, None)
         _restore_pickler()
-        super().__init__(_PROVIDER, resource_name, props, opts)
+        super().__init__(
+            _PROVIDER, resource_name, props, _options(opts, values["deduplication_id"])
+        )

@@ -3,7 +3,7 @@
 ``python -m pulumi_qpu.resource_schema`` (``make schema``) writes
 ``schema/session.schema.json``; a test keeps that file, :class:`SessionArgs` and the
 provider's property lists in sync. Which inputs update in place and which replace is not
-decided here: ``x-pulumi-change`` is read from :mod:`pulumi_qpu.provider`.
+decided here: ``x-pulumi-change`` is read from :mod:`pulumi_qpu.checks`.
 """
 
 from __future__ import annotations
@@ -15,16 +15,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pulumi_qpu.models import BookingDemand
-from pulumi_qpu.models import Session as WireSession
-from pulumi_qpu.provider import (
+from pulumi_qpu.checks import (
     DEFAULT_CREATE_TIMEOUT,
     DEFAULT_DELETE_TIMEOUT,
+    MAX_TAGS,
     ON_DELETE_MODES,
     REPLACE_KEYS,
     SETTING_KEYS,
     UPDATE_KEYS,
 )
+from pulumi_qpu.models import BookingDemand
+from pulumi_qpu.models import Session as WireSession
 
 __all__ = ["SCHEMA_PATH", "SessionInputs", "session_schema"]
 
@@ -54,7 +55,9 @@ class SessionInputs(BaseModel):
     max_duration: Duration | None = Field(
         None, description=f"End after this long in total: {_DURATION}."
     )
-    tags: list[str] | None = Field(None, max_length=50, description="Session tags.")
+    tags: list[str] | None = Field(
+        None, max_length=MAX_TAGS, description="Session tags (50 on the API, one kept for create)."
+    )
     deduplication_id: str | None = Field(
         None,
         max_length=128,

@@ -16,7 +16,7 @@ from pulumi_qpu.provider import (
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 # Filled by the Session class itself, never by users (docs/provider.md).
-INTERNAL_INPUTS = {"resource_key", "generation"}
+INTERNAL_INPUTS = {"resource_key"}
 
 
 def _section(title: str) -> str:

@@ -11,7 +11,7 @@ import pulumi
 import pytest
 from pulumi.runtime import rpc
 
-from pulumi_qpu.resource import Session, SessionArgs
+from pulumi_qpu.resource import Session, SessionArgs, _options
 from pulumi_qpu.retry import PULUMI_RETRY_POLICY
 from tests.provider.conftest import OTHER_PLATFORM, PLATFORM, host_env
 from tests.support.emulator import RunningEmulator
@@ -228,6 +228,43 @@ def test_state_and_logs_hold_no_secret(engine: MockEngine, qpu: RunningEmulator)
     # A value the program made secret is stored marked as a secret, in and out.
     assert rpc.is_rpc_secret(resource["inputs"]["parameters"])
     assert rpc.is_rpc_secret(resource["outputs"]["parameters"])
+
+
+def test_a_secret_name_never_reaches_the_logs(engine: MockEngine, qpu: RunningEmulator) -> None:
+    program = one_session(name=pulumi.Output.secret("classified-name"))
+    engine.up(program)
+    engine.up(program, replace=["s"])
+    engine.refresh()
+    engine.destroy()
+    assert "classified" not in engine.host.logs()
+    assert "of s is running" in engine.host.logs()  # the progress lines did arrive
+
+
+def test_up_with_replace_makes_another_session_then_ends_the_old(
+    engine: MockEngine, qpu: RunningEmulator
+) -> None:
+    old = engine.up(one_session()).exports["id"]
+    result = engine.up(one_session(), replace=["s"])
+    new = result.exports["id"]
+    assert (result.ops("replace"), result.ops("delete")) == ([URN], [URN])
+    assert new != old
+    assert live(qpu) == [new]
+
+
+def test_a_no_op_up_leaves_the_stored_inputs_as_they_were(engine: MockEngine) -> None:
+    program = one_session(name="n", tags=["t"], max_duration="1h")
+    engine.up(program)
+    before = engine.state()[URN]
+    assert engine.up(program).ops("same") == [URN]
+    assert engine.state()[URN] == before
+
+
+def test_a_given_deduplication_id_asks_for_delete_before_replace() -> None:
+    assert _options(None, "team") is not None
+    assert _options(None, "team").delete_before_replace is True  # type: ignore[union-attr]
+    assert _options(None, None) is None
+    mine = pulumi.ResourceOptions(delete_before_replace=False)
+    assert _options(mine, "team") is mine
 
 
 class _EchoMocks(pulumi.runtime.Mocks):

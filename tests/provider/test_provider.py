@@ -18,6 +18,8 @@ from pulumi.output import UNKNOWN
 from pulumi.runtime import rpc
 
 from pulumi_qpu.errors import QpuError
+from pulumi_qpu.identity import CREATING_TAG, obtain_session
+from pulumi_qpu.models import Session as WireSession
 from pulumi_qpu.provider import (
     INPUT_KEYS,
     OUTPUT_KEYS,
@@ -51,6 +53,11 @@ def failures(provider: SessionProvider, **news: Any) -> dict[str, str]:
 
 def live(qpu: RunningEmulator) -> list[dict[str, Any]]:
     return [s for s in qpu.sessions() if s["status"] in ("starting", "running")]
+
+
+def _session(qpu: RunningEmulator, session_id: str) -> dict[str, Any]:
+    """The session as the API shows it now."""
+    return next(s for s in qpu.sessions() if s["id"] == session_id)
 
 
 # --- check ------------------------------------------------------------------------
@@ -160,10 +167,24 @@ def test_check_rejects_a_container_holding_an_unknown_where_a_string_belongs(
     assert reasons["deduplication_id"] == "deduplication_id must be a non-empty string"
 
 
-def test_check_numbers_generations_from_the_stored_inputs(provider: SessionProvider) -> None:
-    first = checked(provider)
-    again = checked(provider, olds=first)
-    assert (first["generation"], again["generation"]) == (0, 1)
+def test_check_of_an_unchanged_declaration_returns_exactly_the_stored_inputs(
+    provider: SessionProvider,
+) -> None:
+    stored = checked(provider, name="s", tags=["a"], max_duration="1h")
+    again = checked(provider, olds=stored, name="s", tags=["a"], max_duration=3600)
+    assert again == stored
+
+
+def test_check_refuses_the_reserved_creating_tag(provider: SessionProvider) -> None:
+    reason = failures(provider, platform_name=PLATFORM, tags=[f"{CREATING_TAG}:x"])["tags"]
+    assert "reserved" in reason
+
+
+def test_check_takes_at_most_49_tags_and_says_why(provider: SessionProvider) -> None:
+    checked(provider, tags=[f"t{i}" for i in range(49)])
+    reason = failures(provider, platform_name=PLATFORM, tags=[f"t{i}" for i in range(50)])["tags"]
+    assert "at most 49" in reason
+    assert "50" in reason
 
 
 # --- create -----------------------------------------------------------------------
@@ -198,22 +219,37 @@ def test_create_without_waiting_returns_a_starting_session(
     assert outs["status"] == "starting"
 
 
-def test_create_run_again_after_an_interruption_returns_the_same_session(
+def _leftover(provider: SessionProvider, inputs: dict[str, Any]) -> WireSession:
+    """What a create killed after its POST leaves: a session with the creating tag."""
+    request = {**provider._request(inputs), "tags": inputs.get("tags")}
+    return obtain_session(provider._client(), request, inputs, lambda _: None)
+
+
+def test_create_adopts_the_session_an_interrupted_create_left(
     provider: SessionProvider, qpu: RunningEmulator
 ) -> None:
-    inputs = checked(provider)
-    first = provider.create(inputs)
+    inputs = checked(provider, tags=["mine"])
+    leftover = _leftover(provider, inputs)
+    result = provider.create(inputs)
+    assert result.id == leftover.id
+    assert [s["id"] for s in live(qpu)] == [leftover.id]
+    assert _session(qpu, leftover.id)["tags"] == ["mine"]
+
+
+def test_a_session_no_longer_carries_the_creating_tag_once_create_returns(
+    provider: SessionProvider, qpu: RunningEmulator
+) -> None:
+    qpu.configure(start_delay=1000)
+    result = provider.create(checked(provider, wait_for_running=False))
+    assert _session(qpu, result.id)["tags"] == []
+
+
+def test_a_second_create_for_the_same_resource_never_gets_back_the_first(
+    provider: SessionProvider, qpu: RunningEmulator
+) -> None:
+    # The first create returned, so a state may point to its session: never taken again.
+    first = provider.create(checked(provider))
     second = provider.create(checked(provider))
-    assert first.id == second.id
-    assert len(live(qpu)) == 1
-
-
-def test_replacement_never_gets_back_the_session_it_replaces(
-    provider: SessionProvider, qpu: RunningEmulator
-) -> None:
-    first_inputs = checked(provider)
-    first = provider.create(first_inputs)
-    second = provider.create(checked(provider, olds=first_inputs))
     assert second.id != first.id
     assert len(live(qpu)) == 2
 
@@ -249,7 +285,7 @@ def test_create_terminates_a_leftover_made_for_other_inputs(
     provider: SessionProvider, qpu: RunningEmulator
 ) -> None:
     # An interrupted create on one platform, then the user changed the platform.
-    leftover = provider.create(checked(provider))
+    leftover = _leftover(provider, checked(provider))
     fresh = provider.create(checked(provider, platform_name=OTHER_PLATFORM))
     assert [s["id"] for s in live(qpu)] == [fresh.id]
     assert fresh.id != leftover.id
@@ -353,7 +389,8 @@ def test_diff_updates_mutable_fields_in_place(
 ) -> None:
     id_, outs, inputs = made
     result = provider.diff(id_, outs, checked(provider, olds=inputs, **change))
-    assert (result.changes, result.replaces) == (True, [])
+    # "Unknown": the engine diffs the inputs itself and so learns the changed keys.
+    assert (result.changes, result.replaces) == (None, [])
 
 
 @pytest.mark.parametrize(
@@ -561,8 +598,8 @@ def test_one_provider_serves_parallel_creates(
 def test_waiting_prints_one_line_per_state_change(
     provider: SessionProvider, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    provider.create(checked(provider, name="watched"))
-    lines = [line for line in capsys.readouterr().err.splitlines() if "watched" in line]
+    provider.create(checked(provider, resource_key="org/project/stack/watched"))
+    lines = [line for line in capsys.readouterr().err.splitlines() if "of watched" in line]
     assert [line.split(" is ")[1].split(":")[0] for line in lines] == ["starting", "running"]
 
 
@@ -580,7 +617,7 @@ def test_configure_without_credentials_fails_check_with_the_fix(
 
 
 def test_derived_ids_fit_the_api_limit() -> None:
-    assert len(derived_deduplication_id("x" * 5000, 10**9, 3)) <= 128
+    assert len(derived_deduplication_id("x" * 5000, after="y" * 5000)) <= 128
 
 
 _VALUES = st.recursive(
@@ -613,4 +650,4 @@ def test_check_never_raises_and_every_failure_names_a_property(
 ) -> None:
     result = provider.check(olds, news)
     assert all(f.property for f in result.failures)
-    assert isinstance(result.inputs["generation"], int)
+    assert result.inputs == provider.check({}, news).inputs  # olds never matter

@@ -64,6 +64,24 @@ def session_body(project_id: str, platform_id: str, **fields: Any) -> dict[str, 
     return body
 
 
+def _with_fields_sent(reply: Reply, sent: bytes) -> Reply:
+    """A session reply carrying the name and tags the request sent, as the API stores them.
+
+    The provider tags the session it is creating and checks the tag on what comes back
+    (pulumi_qpu/identity.py); a reply that dropped it would be someone else's session.
+    """
+    try:
+        request, payload = json.loads(sent or b"{}"), json.loads(reply.body)
+    except ValueError:
+        return reply
+    if reply.cut is not None or not isinstance(request, dict) or not isinstance(payload, dict):
+        return reply
+    laid = {key: request[key] for key in ("name", "tags") if request.get(key) is not None}
+    if "id" not in payload or not laid:
+        return reply
+    return Reply(reply.status, json.dumps({**payload, **laid}).encode())
+
+
 class Loopback:
     """The server; set ``replies[(method, route)]``, read ``requests`` afterwards.
 
@@ -86,8 +104,7 @@ class Loopback:
 
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                if length:
-                    self.rfile.read(length)
+                sent = self.rfile.read(length) if length else b""
                 path = self.path.split("?", 1)[0]
                 route = (
                     "sessions"
@@ -101,8 +118,12 @@ class Loopback:
                 with owner._lock:
                     owner.requests.append((self.command, route))
                     reply = owner.replies.get((self.command, route))
+                    if reply is None and (self.command, route) == ("PATCH", "session"):
+                        # Unless told otherwise, PATCH answers the session POST made.
+                        reply = owner.replies.get(("POST", "sessions"))
                 if reply is None:
                     reply = Reply.json(404, {"type": "not_found", "message": "no such route"})
+                reply = _with_fields_sent(reply, sent)
                 self.send_response(reply.status)
                 self.send_header("Content-Type", reply.content_type)
                 self.send_header("Content-Length", str(len(reply.body)))

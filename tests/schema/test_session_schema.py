@@ -14,7 +14,7 @@ from pulumi_qpu.resource import SessionArgs
 from pulumi_qpu.resource_schema import SCHEMA_PATH, SessionInputs, render, session_schema
 
 # Filled by the resource class and by check, never by users.
-INTERNAL = {"resource_key", "generation"}
+INTERNAL = {"resource_key"}
 
 
 def test_the_committed_schema_is_the_generated_one() -> None:

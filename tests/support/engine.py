@@ -6,9 +6,12 @@ Only what the Session tests need, and only in tests (the product never ships an 
 * ``preview``: Check, then Diff against state; nothing is created or changed, values
   not known yet are unknown in the program (as the real preview shows them).
 * ``up``: Check → Create for new resources; Check → Diff → Update, or replace, for
-  existing ones. Replacement creates the new object first and deletes the old one at the
-  end of the run (the engine's default), or deletes first when Diff says
-  ``deleteBeforeReplace`` or the test asks for it by resource name. Resources no longer
+  existing ones. A replacement is created from a second Check **with no olds**, as the
+  engine recomputes defaults before replacing (step_generator.go); ``up(replace=[name])``
+  plays ``pulumi up --replace``/taint: Check with no olds, no Diff. Replacement creates
+  the new object first and deletes the old one at the end of the run (the engine's
+  default), or deletes first when Diff says ``deleteBeforeReplace`` or the test asks for
+  it by resource name (the resource option, which the mocks do not pass on). Resources no longer
   declared are deleted at the end. State is written after every step, as the engine
   checkpoints, so a run that dies midway leaves what had completed.
 * ``refresh``: Read for every resource in state; an empty id drops it.
@@ -27,7 +30,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +41,7 @@ from pulumi.output import Unknown
 from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.sync_await import _ensure_event_loop
 
-from tests.support.host import HostCallError, ProviderHost
+from tests.support.host import DiffOutcome, HostCallError, ProviderHost
 
 __all__ = [
     "CheckFailedError",
@@ -205,6 +208,8 @@ class MockEngine:
         self.stack = stack
         self.config = dict(config or {})
         self.delete_before_replace: set[str] = set()
+        # Resource names targeted for replacement by the current up (--replace).
+        self.replace: set[str] = set()
         self._lock = threading.Lock()
         # Failures of the current run's operations, in the order seen.
         self._errors: list[BaseException] = []
@@ -275,9 +280,13 @@ class MockEngine:
         """Plan without changing anything."""
         return self._checkpointed(lambda: self._run(program, preview=True))
 
-    def up(self, program: Callable[[], None]) -> RunResult:
-        """Apply the program."""
-        return self._checkpointed(lambda: self._run(program, preview=False))
+    def up(self, program: Callable[[], None], *, replace: Iterable[str] = ()) -> RunResult:
+        """Apply the program; ``replace`` names resources to replace (``--replace``)."""
+        self.replace = set(replace)
+        try:
+            return self._checkpointed(lambda: self._run(program, preview=False))
+        finally:
+            self.replace = set()
 
     def refresh(self) -> RunResult:
         """Read every resource in state; drop those that are gone."""
@@ -417,20 +426,19 @@ class MockEngine:
     ) -> tuple[str, str, Props]:
         with self._lock:
             old = resources.get(urn)
-        checked = self.host.check(urn, old["inputs"] if old else {}, news)
-        if checked.failures:
-            raise CheckFailedError(
-                f"{urn}: check failed: "
-                + "; ".join(f"{prop}: {reason}" for prop, reason in checked.failures)
-            )
-        inputs = checked.inputs
+        targeted = old is not None and name in self.replace
+        # A targeted replace ignores the old state: Check with no olds, and no Diff.
+        inputs = self._check(urn, old["inputs"] if old and not targeted else {}, news)
         if old is None:
             if preview:
                 return "create", "", inputs
             id_, outputs = self.host.create(urn, inputs)
             self._record(resources, urn, type_, id_, inputs, outputs)
             return "create", id_, outputs
-        diff = self.host.diff(old["id"], urn, old["outputs"], inputs, old_inputs=old["inputs"])
+        if targeted:
+            diff = DiffOutcome("some", ["id"], False)
+        else:
+            diff = self.host.diff(old["id"], urn, old["outputs"], inputs, old_inputs=old["inputs"])
         if not diff.has_changes:
             if not preview:
                 self._record(resources, urn, type_, old["id"], inputs, old["outputs"])
@@ -443,6 +451,9 @@ class MockEngine:
             )
             self._record(resources, urn, type_, old["id"], inputs, outputs)
             return "update", old["id"], outputs
+        if not targeted:
+            # The engine recomputes the inputs before replacing: Check again, no olds.
+            inputs = self._check(urn, {}, news)
         if preview:
             return "replace", "", inputs
         if diff.delete_before_replace or name in self.delete_before_replace:
@@ -457,6 +468,15 @@ class MockEngine:
         id_, outputs = self.host.create(urn, inputs)
         self._record(resources, urn, type_, id_, inputs, outputs)
         return "replace", id_, outputs
+
+    def _check(self, urn: str, olds: Props, news: Props) -> Props:
+        checked = self.host.check(urn, olds, news)
+        if checked.failures:
+            raise CheckFailedError(
+                f"{urn}: check failed: "
+                + "; ".join(f"{prop}: {reason}" for prop, reason in checked.failures)
+            )
+        return checked.inputs
 
     def _record(
         self,

@@ -1,0 +1,388 @@
+"""What a Session's inputs are, what a change of each does, and how check canonicalizes them.
+
+The one place that says which inputs PATCH can change (:data:`UPDATE_KEYS`), which force
+a new session (:data:`REPLACE_KEYS`) and which are provider settings
+(:data:`SETTING_KEYS`); :class:`InputChecker` turns what a program declared into the
+canonical inputs the engine stores, or failures that name the property and the fix.
+
+Check is a pure function of the declaration (plus the platform name lookup and the
+configured project): it never reads the olds, so a no-op ``pulumi up`` gets back exactly
+the stored inputs and the engine has nothing to rewrite.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Final
+
+from pulumi.dynamic import CheckFailure
+from pulumi.output import Unknown
+from pulumi.runtime import rpc
+from pydantic import ValidationError
+
+from pulumi_qpu.durations import to_wire_duration
+from pulumi_qpu.errors import ConfigurationError, InvalidDurationError, NotFoundError, QpuError
+from pulumi_qpu.identity import CREATING_TAG, is_creating_tag
+from pulumi_qpu.models import BookingDemand
+from pulumi_qpu.models import Session as WireSession
+
+__all__ = [
+    "DEFAULT_CREATE_TIMEOUT",
+    "DEFAULT_DELETE_TIMEOUT",
+    "INPUT_KEYS",
+    "MAX_TAGS",
+    "ON_DELETE_MODES",
+    "OUTPUT_KEYS",
+    "REPLACE_KEYS",
+    "SETTING_KEYS",
+    "UPDATE_KEYS",
+    "InputChecker",
+    "canonical_parameters",
+    "contains_unknown",
+    "is_unknown",
+    "rewrap",
+    "unwrap",
+]
+
+UPDATE_KEYS: Final = ("name", "tags", "max_idle_duration", "max_duration")
+"""Inputs PATCH can change in place (the API's UpdateSessionRequest)."""
+
+REPLACE_KEYS: Final = (
+    "platform_id",
+    "project_id",
+    "model_id",
+    "parameters",
+    "booking_demand",
+    "deduplication_id",
+)
+"""Inputs the API cannot change: a new value means a new session."""
+
+SETTING_KEYS: Final = ("wait_for_running", "create_timeout", "delete_timeout", "on_delete")
+"""Provider settings: recorded in state (delete reads them), never sent to the API."""
+
+# platform_name is resolved to platform_id; session_id adopts; resource_key is where
+# derived deduplication ids come from (pulumi_qpu/identity.py).
+INPUT_KEYS: Final = (
+    *UPDATE_KEYS,
+    *REPLACE_KEYS,
+    *SETTING_KEYS,
+    "platform_name",
+    "session_id",
+    "resource_key",
+)
+"""Every input a Session accepts (plus ``__provider``)."""
+
+OUTPUT_KEYS: Final = tuple(WireSession.model_fields)
+"""Every session field, each an output of the resource."""
+
+DEFAULT_CREATE_TIMEOUT: Final = "600s"
+"""How long create waits for ``running`` unless ``create_timeout`` says otherwise."""
+
+DEFAULT_DELETE_TIMEOUT: Final = "600s"
+"""How long delete waits for ``stopped`` unless ``delete_timeout`` says otherwise."""
+
+ON_DELETE_MODES: Final = ("terminate", "terminate_and_delete")
+"""What destroy does: end the session (its data stays readable), or end and delete it."""
+
+MAX_TAGS: Final = 49
+"""Most tags a Session declares: the API takes 50, and create needs one while it runs."""
+
+_MAX_NAME: Final = 255
+_MAX_TAG: Final = 128
+_MAX_DEDUPLICATION_ID: Final = 128
+_MAX_PARAMETERS: Final = 64 * 1024
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+# --- values as they arrive from the host --------------------------------------------
+
+
+def is_unknown(value: object) -> bool:
+    """Tell whether ``value`` is a preview's not-yet-known value."""
+    # In the host, check/diff see pulumi.output.Unknown; elsewhere the sentinel string.
+    return isinstance(value, Unknown) or (isinstance(value, str) and value == rpc.UNKNOWN)
+
+
+def contains_unknown(value: object) -> bool:
+    """Tell whether ``value`` is, or holds at any depth, a not-yet-known value."""
+    if is_unknown(value):
+        return True
+    if isinstance(value, Mapping):
+        return any(contains_unknown(v) for v in value.values())
+    if isinstance(value, list):
+        return any(contains_unknown(v) for v in value)
+    return False
+
+
+def unwrap(props: Mapping[str, Any]) -> tuple[dict[str, Any], set[str]]:
+    """Plain values and the names of the keys that arrived as secrets."""
+    plain: dict[str, Any] = {}
+    secret: set[str] = set()
+    for key, value in props.items():
+        if rpc.is_rpc_secret(value):
+            secret.add(key)
+        plain[key] = rpc.unwrap_rpc_secret(value)
+    return plain, secret
+
+
+def rewrap(props: dict[str, Any], secret: Iterable[str]) -> dict[str, Any]:
+    """Mark ``secret`` keys of ``props`` secret again (in place); return ``props``."""
+    # A value the program marked secret stays secret in inputs and outputs alike.
+    for key in secret:
+        if key in props and props[key] is not None:
+            props[key] = rpc.wrap_rpc_secret(props[key])
+    return props
+
+
+def canonical_parameters(value: object) -> str:
+    """Canonical JSON text of a dict or JSON text (sorted keys, no spaces)."""
+    parsed = json.loads(value) if isinstance(value, str) else value
+    return json.dumps(parsed, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+# --- check --------------------------------------------------------------------------
+
+
+class InputChecker:
+    """One run of check over one set of inputs, collecting failures.
+
+    ``platform_id`` resolves a platform name (raising the client's errors);
+    ``default_project_id`` gives the configured project, or None (it may raise
+    :class:`ConfigurationError`). Both come from the provider, so that nothing here
+    holds a client.
+    """
+
+    def __init__(
+        self,
+        news: Mapping[str, Any],
+        *,
+        platform_id: Callable[[str], str],
+        default_project_id: Callable[[], str | None],
+    ) -> None:
+        """Prepare a check of ``news`` (plain values, secrets unwrapped)."""
+        self.platform_id = platform_id
+        self.default_project_id = default_project_id
+        self.news = news
+        self.failures: list[CheckFailure] = []
+        self.out: dict[str, Any] = {}
+
+    def fail(self, prop: str, reason: str) -> None:
+        """Record that ``prop`` is wrong and how to fix it."""
+        self.failures.append(CheckFailure(prop, reason))
+
+    def run(self) -> dict[str, Any]:
+        """Check every input; return the canonical inputs (failures in ``failures``)."""
+        news = self.news
+        for key in news:
+            if key not in INPUT_KEYS and key != "__provider":
+                self.fail(key, f"unknown property {key!r}; a Session takes {', '.join(INPUT_KEYS)}")
+        for key, value in news.items():
+            if key in INPUT_KEYS and value is not None:
+                self.out[key] = value
+        self._platform()
+        self._project()
+        self._string("name", _MAX_NAME)
+        if self.out.get("name") == "":
+            self.fail("name", "name must not be empty; leave it out for a generated name")
+        self._string("model_id", 255)
+        self._string("session_id", 255)
+        self._string("resource_key", 1024)
+        self._string("platform_name", 255)
+        self._deduplication_id()
+        for key in ("max_idle_duration", "max_duration"):
+            self._duration(key, None)
+        self._duration("create_timeout", DEFAULT_CREATE_TIMEOUT)
+        self._duration("delete_timeout", DEFAULT_DELETE_TIMEOUT)
+        self._tags()
+        self._parameters()
+        self._booking_demand()
+        self._settings()
+        return self.out
+
+    def _known(self, key: str) -> bool:
+        # Only a value that is itself unknown waits for the up: a dict or list holding an
+        # unknown is already the wrong type for a string field, and preview should say so.
+        value = self.out.get(key)
+        return value is not None and not is_unknown(value)
+
+    def _string(self, key: str, limit: int) -> None:
+        if not self._known(key):
+            return
+        value = self.out[key]
+        if not isinstance(value, str):
+            self.fail(key, f"{key} must be a string, not {type(value).__name__}")
+        elif len(value) > limit:
+            self.fail(key, f"{key} is {len(value)} characters long; the limit is {limit}")
+
+    def _platform(self) -> None:
+        has_id = self.out.get("platform_id") is not None
+        has_name = self.out.get("platform_name") is not None
+        if has_id and has_name:
+            self.fail(
+                "platform_name",
+                "give platform_id or platform_name, not both (remove one of them)",
+            )
+            return
+        if not has_id and not has_name:
+            self.fail(
+                "platform_id",
+                "a session needs a platform: set platform_id, or platform_name such as "
+                "'EMU-AER-16C-128M'",
+            )
+            return
+        if has_id:
+            value = self.out["platform_id"]
+            if not is_unknown(value) and (not isinstance(value, str) or not value):
+                self.fail("platform_id", "platform_id must be a non-empty string (a UUID)")
+            return
+        name = self.out["platform_name"]
+        if is_unknown(name):
+            self.out["platform_id"] = rpc.UNKNOWN
+            return
+        if not isinstance(name, str) or not name:
+            self.fail("platform_name", "platform_name must be a non-empty string")
+            return
+        try:
+            self.out["platform_id"] = self.platform_id(name)
+        except NotFoundError as exc:
+            closest = getattr(exc, "closest_names", None)
+            hint = f"; did you mean {', '.join(map(repr, closest))}?" if closest else ""
+            self.fail(
+                "platform_name",
+                f"no platform is named {name!r}{hint} (list them with pulumi_qpu.list_platforms)",
+            )
+        except ConfigurationError as exc:
+            self.fail("platform_name", f"cannot look up platform {name!r}: {exc}")
+        except QpuError as exc:
+            self.fail(
+                "platform_name",
+                f"cannot look up platform {name!r}: {exc} (or set platform_id instead)",
+            )
+
+    def _project(self) -> None:
+        value = self.out.get("project_id")
+        if value is None:
+            try:
+                resolved = self.default_project_id()
+            except ConfigurationError as exc:
+                resolved = None
+                reason = str(exc)
+            else:
+                reason = ""
+            if resolved:
+                self.out["project_id"] = resolved
+                return
+            self.fail(
+                "project_id",
+                "no project: set project_id on the Session, stack config qpu:projectId, "
+                "SCW_DEFAULT_PROJECT_ID, or default_project_id in the scw config file"
+                + (f" ({reason})" if reason else ""),
+            )
+            return
+        if is_unknown(value):
+            return
+        if not isinstance(value, str) or not _UUID.match(value):
+            self.fail("project_id", f"project_id must be a UUID, not {value!r}")
+
+    def _deduplication_id(self) -> None:
+        value = self.out.get("deduplication_id")
+        if not self._known("deduplication_id"):
+            return
+        if not isinstance(value, str) or not value:
+            self.fail("deduplication_id", "deduplication_id must be a non-empty string")
+        elif len(value) > _MAX_DEDUPLICATION_ID:
+            self.fail(
+                "deduplication_id",
+                f"deduplication_id is {len(value)} characters; the limit is "
+                f"{_MAX_DEDUPLICATION_ID}",
+            )
+
+    def _duration(self, key: str, default: str | None) -> None:
+        value = self.out.get(key)
+        if value is None:
+            if default is not None:
+                self.out[key] = default
+            return
+        if is_unknown(value):
+            return
+        try:
+            self.out[key] = to_wire_duration(value)
+        except InvalidDurationError as exc:
+            self.fail(key, f"{key}: {exc}")
+
+    def _tags(self) -> None:
+        value = self.out.get("tags")
+        if value is None or is_unknown(value):
+            return
+        if not isinstance(value, list):
+            self.fail("tags", f"tags must be a list of strings, not {type(value).__name__}")
+            return
+        if len(value) > MAX_TAGS:
+            self.fail(
+                "tags",
+                f"{len(value)} tags; a Session takes at most {MAX_TAGS} (the API's 50, less "
+                "the one the provider uses while creating)",
+            )
+        for tag in value:
+            if is_unknown(tag):
+                continue
+            if is_creating_tag(tag):
+                self.fail(
+                    "tags",
+                    f"tag {tag!r} is reserved: tags starting with {CREATING_TAG!r} mark a "
+                    "session whose create has not returned; choose another tag",
+                )
+                continue
+            if not isinstance(tag, str) or not tag or len(tag) > _MAX_TAG:
+                self.fail(
+                    "tags",
+                    f"tag {tag!r} must be a non-empty string of at most {_MAX_TAG} characters",
+                )
+
+    def _parameters(self) -> None:
+        value = self.out.get("parameters")
+        if value is None or contains_unknown(value):
+            return
+        try:
+            text = canonical_parameters(value)
+        except (TypeError, ValueError) as exc:
+            self.fail(
+                "parameters",
+                f"parameters must be a dict or JSON text ({exc}); e.g. {{'shots': 100}}",
+            )
+            return
+        if len(text.encode("utf-8")) > _MAX_PARAMETERS:
+            self.fail("parameters", f"parameters are longer than {_MAX_PARAMETERS} bytes")
+            return
+        self.out["parameters"] = text
+
+    def _booking_demand(self) -> None:
+        value = self.out.get("booking_demand")
+        if value is None or contains_unknown(value):
+            return
+        try:
+            demand = BookingDemand.model_validate(value)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in exc.errors()
+            )
+            self.fail(
+                "booking_demand",
+                f"booking_demand is invalid ({problems}); give started_at and finished_at "
+                "as RFC 3339 timestamps such as '2030-01-01T10:00:00Z'",
+            )
+            return
+        self.out["booking_demand"] = demand.model_dump(mode="json", exclude_none=True)
+
+    def _settings(self) -> None:
+        wait = self.out.setdefault("wait_for_running", True)
+        if not is_unknown(wait) and not isinstance(wait, bool):
+            self.fail("wait_for_running", "wait_for_running must be True or False")
+        mode = self.out.setdefault("on_delete", "terminate")
+        if not is_unknown(mode) and mode not in ON_DELETE_MODES:
+            self.fail(
+                "on_delete",
+                f"on_delete must be one of {', '.join(map(repr, ON_DELETE_MODES))}, not {mode!r}",
+            )
