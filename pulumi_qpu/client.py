@@ -16,6 +16,7 @@ an error of :mod:`pulumi_qpu.errors`; every retry, timeout and poll interval com
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import json
 import logging
 import platform as _platform
@@ -48,6 +49,7 @@ from pulumi_qpu.errors import (
     QpuError,
     RequestTimeoutError,
     SessionEndedError,
+    TransportError,
     UnexpectedResponseError,
     WaitError,
     WaitTimeoutError,
@@ -408,11 +410,18 @@ class QaasClient:
                     session_id, deadline=max(deadline, now + MIN_POLL_BUDGET)
                 )
             except NotFoundError:
-                last = last_change[0].value if last_change else None
+                if last_change is None:
+                    # Never seen: a wrong id far more often than a delete in the gap.
+                    raise SessionEndedError(
+                        f"session {session_id} does not exist (404 not_found on the first "
+                        f"poll, waiting for {_describe(wanted)}): check the id",
+                        session_id=session_id,
+                        last_status=None,
+                    ) from None
                 raise SessionEndedError(
                     f"session {session_id} was deleted while waiting for {_describe(wanted)}",
                     session_id=session_id,
-                    last_status=last,
+                    last_status=last_change[0].value,
                 ) from None
             change = (session.status, session.progress_message)
             if change != last_change:
@@ -587,14 +596,48 @@ class QaasClient:
             # the X-Auth-Token header) is chained to what the caller sees.
             raise error
 
-        return run_with_retries(
-            attempt,
-            policy=self.retry,
-            repeatable=repeatable,
-            sleep=self._sleep,
-            clock=self._clock,
-            deadline=deadline,
+        started = self._clock()
+        try:
+            return run_with_retries(
+                attempt,
+                policy=self.retry,
+                repeatable=repeatable,
+                sleep=self._sleep,
+                clock=self._clock,
+                deadline=deadline,
+            )
+        except TransportError as error:
+            failure = error
+        # The last attempt's error alone ("Connection refused") hides the retries already
+        # made and where the URL came from: say both, once, at give-up. Raised outside the
+        # except block, so nothing is chained to it.
+        raise self._unreachable(failure, self._clock() - started)
+
+    def _unreachable(self, error: TransportError, elapsed: float) -> TransportError:
+        """``error`` with what a user needs to act: attempts, time, URL source, emulator."""
+        attempts = f"{error.attempts} attempt{'s' if error.attempts != 1 else ''}"
+        source = self._sources.get("api_url", "argument api_url")
+        text = (
+            f"{str(error).removeprefix(f'{error.method} {error.url}: ')}; gave up after "
+            f"{attempts} over "
+            f"{elapsed:.1f}s. API URL {self.api_url} (from {_source_words(source)})."
         )
+        url = httpx.URL(self.api_url)
+        if isinstance(error, ConnectionFailedError) and not error.request_sent:
+            if _is_loopback(url.host):
+                port = url.port or (443 if url.scheme == "https" else 80)
+                text += (
+                    f" Nothing is listening on {url.host}:{port}: if that is the pulumi-qpu "
+                    f"emulator, it is not running. Start it with `qpu-emulator --port {port}` "
+                    "and export the SCW_* lines it prints (docs/emulator.md)."
+                )
+            else:
+                text += " Check the URL and that this machine can reach it (proxy, firewall)."
+        enriched = type(error)(
+            text, method=error.method, url=error.url, request_sent=error.request_sent
+        )
+        enriched.attempts = error.attempts
+        return enriched
 
     def _url_of(self, exc: httpx.RequestError, path: str, params: Mapping[str, Any] | None) -> str:
         try:
@@ -700,6 +743,21 @@ def _request_project(request: httpx.Request) -> str | None:
         return None
     value = body.get("project_id") if isinstance(body, dict) else None
     return value if isinstance(value, str) and value else None
+
+
+def _source_words(source: str) -> str:
+    return (
+        "the default; set SCW_API_URL or qpu:apiUrl to change it" if source == "default" else source
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name
+        return False
 
 
 def _httpx_timeout(timeouts: Timeouts) -> httpx.Timeout:

@@ -109,6 +109,16 @@ def test_session_deleted_while_waiting_ends_the_wait(
         client.wait_for_session(session_id, on_change=lambda s: client.delete_session(s.id))
 
 
+def test_waiting_on_a_session_that_never_existed_says_it_does_not_exist(
+    client: QaasClient,
+) -> None:
+    with pytest.raises(SessionEndedError) as info:
+        client.wait_for_session("00000000-0000-4000-8000-000000000000")
+    assert "does not exist" in str(info.value)
+    assert "deleted" not in str(info.value)
+    assert info.value.last_status is None
+
+
 def test_stopped_session_fails_a_predicate_wait(
     client: QaasClient, platform_id: str, emulator: RunningEmulator
 ) -> None:
