@@ -36,8 +36,17 @@ def qpu(emulator: RunningEmulator) -> RunningEmulator:
 
 
 @pytest.fixture
-def engine(cli_dir: Path, qpu: RunningEmulator, tmp_path: Path) -> Iterator[RealEngine]:
-    """Stacks run by the real CLI against the emulator; every one destroyed after the test."""
+def engine(
+    cli_dir: Path, qpu: RunningEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[RealEngine]:
+    """Stacks run by the real CLI against the emulator; every one destroyed after the test.
+
+    An inline program runs in this process, so the emulator's variables are exported
+    here too, as a user's shell would have them (the lookups of a program read them).
+    """
     real = RealEngine(find_cli(), qpu, tmp_path)
+    for key, value in real.env().items():
+        if key.startswith("SCW_"):
+            monkeypatch.setenv(key, value)
     yield real
     real.cleanup()

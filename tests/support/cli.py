@@ -200,8 +200,12 @@ class RealEngine:
         )
 
     def exported(self, stack: Any) -> dict[str, Any]:
-        """``pulumi stack export``: the deployment as the engine stored it."""
-        deployment = stack.export_stack().deployment
+        """``pulumi stack export`` (secrets encrypted, as a user sees it): the deployment.
+
+        Not the Automation API's ``export_stack``, which adds ``--show-secrets``.
+        """
+        done = self.pulumi(stack, "stack", "export")
+        deployment = json.loads(done.stdout)["deployment"]
         assert isinstance(deployment, dict)
         return deployment
 

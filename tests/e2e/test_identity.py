@@ -1,0 +1,142 @@
+"""Identity under the real engine: replacement, ``--replace``, no-op up, refresh, secrets.
+
+The rows of docs/provider.md's identity table that the host-level tests
+(tests/provider/test_identity.py) play in the engine's order, here with the pinned CLI
+deciding the order itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pulumi
+import pytest
+
+from pulumi_qpu import Session
+from tests.support.cli import RealEngine, live_sessions
+from tests.support.emulator import RunningEmulator
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+
+PLATFORM = "EMU-AER-16C-128M"
+OTHER_PLATFORM = "EMU-AER-H100"
+
+
+def one_session(**inputs: Any) -> Callable[[], None]:
+    """A program with one Session ``s``; ``opts=`` goes to its options."""
+    opts = inputs.pop("opts", None)
+    inputs.setdefault("platform_name", PLATFORM)
+
+    def program() -> None:
+        session = Session("s", opts=opts, **inputs)
+        pulumi.export("id", session.id)
+
+    return program
+
+
+def status_of(qpu: RunningEmulator, session_id: str) -> str:
+    return str(next(s["status"] for s in qpu.sessions() if s["id"] == session_id))
+
+
+def live_ids(qpu: RunningEmulator) -> list[str]:
+    return [s["id"] for s in live_sessions(qpu)]
+
+
+def test_an_input_that_cannot_change_in_place_replaces_with_another_session(
+    engine: RealEngine, qpu: RunningEmulator
+) -> None:
+    stack = engine.stack(one_session())
+    old = stack.up().outputs["id"].value
+    stack.workspace.program = one_session(platform_name=OTHER_PLATFORM)
+    result = stack.up()
+    new = result.outputs["id"].value
+    assert result.summary.resource_changes.get("replace") == 1
+    assert new != old
+    assert live_ids(qpu) == [new]
+    assert status_of(qpu, old) in ("stopping", "stopped")
+
+
+def test_up_with_replace_makes_another_session_and_ends_the_old(
+    engine: RealEngine, qpu: RunningEmulator
+) -> None:
+    stack = engine.stack(one_session())
+    old = stack.up().outputs["id"].value
+    urn = engine.resources(stack)[0]["urn"]
+    result = stack.up(replace=[urn])
+    new = result.outputs["id"].value
+    assert result.summary.resource_changes.get("replace") == 1
+    assert new != old
+    assert live_ids(qpu) == [new]
+
+
+def test_up_with_replace_of_a_given_deduplication_id_ends_the_old_first(
+    engine: RealEngine, qpu: RunningEmulator
+) -> None:
+    stack = engine.stack(one_session(deduplication_id="team"))
+    old = stack.up().outputs["id"].value
+    urn = engine.resources(stack)[0]["urn"]
+    new = stack.up(replace=[urn]).outputs["id"].value
+    assert new != old
+    assert live_ids(qpu) == [new]
+
+
+def test_a_session_that_ended_by_itself_is_planned_for_replacement_at_preview(
+    engine: RealEngine, qpu: RunningEmulator
+) -> None:
+    stack = engine.stack(one_session(max_idle_duration="60s"))
+    old = stack.up().outputs["id"].value
+    qpu.advance(61)
+    assert stack.preview().change_summary.get("replace") == 1
+    new = stack.up().outputs["id"].value
+    assert new != old
+    assert live_ids(qpu) == [new]
+
+
+def test_a_no_op_up_shows_no_change_and_keeps_the_stored_inputs(
+    engine: RealEngine, qpu: RunningEmulator
+) -> None:
+    stack = engine.stack(one_session(name="n", tags=["t"], max_duration="1h"))
+    stack.up()
+    before = engine.resources(stack)[0]["inputs"]
+    result = stack.up(expect_no_changes=True)
+    assert set(result.summary.resource_changes or {}) == {"same"}
+    assert engine.resources(stack)[0]["inputs"] == before
+
+
+@pytest.mark.parametrize(
+    "inputs",
+    [{}, {"name": "n", "tags": ["t"], "max_idle_duration": "1h"}, {"deduplication_id": "team"}],
+    ids=["minimal", "fields", "given-id"],
+)
+def test_refresh_of_a_healthy_stack_expects_no_changes(
+    engine: RealEngine, qpu: RunningEmulator, inputs: dict[str, Any]
+) -> None:
+    stack = engine.stack(one_session(**inputs))
+    stack.up()
+    assert stack.refresh(expect_no_changes=True).summary.result == "succeeded"
+    assert set(stack.up().summary.resource_changes or {}) == {"same"}
+
+
+def test_replace_on_changes_replaces_on_a_field_that_updates_in_place(
+    engine: RealEngine, qpu: RunningEmulator
+) -> None:
+    opts = pulumi.ResourceOptions(replace_on_changes=["name"])
+    stack = engine.stack(one_session(name="a", opts=opts))
+    old = stack.up().outputs["id"].value
+    stack.workspace.program = one_session(name="b", opts=opts)
+    result = stack.up()
+    assert result.summary.resource_changes.get("replace") == 1
+    assert result.outputs["id"].value != old
+
+
+def test_a_secret_name_is_printed_nowhere(engine: RealEngine, qpu: RunningEmulator) -> None:
+    qpu.configure(start_delay=1.0)  # a wait long enough for progress lines
+    stack = engine.stack(one_session(name=pulumi.Output.secret("classified-name")))
+    printed: list[str] = []
+    stack.up(on_output=printed.append)
+    stack.up(on_output=printed.append, replace=[engine.resources(stack)[0]["urn"]])
+    text = "\n".join(printed)
+    assert "of s is" in text  # the progress lines did arrive
+    assert "classified" not in text
+    assert "classified" not in engine.backend_text()
