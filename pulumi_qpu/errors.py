@@ -17,7 +17,8 @@ QpuError
 │   ├── PermissionsDeniedError        403 permissions_denied (details)
 │   ├── QuotasExceededError           403 quotas_exceeded
 │   ├── NotFoundError                 404 not_found (resource, resource_id)
-│   │   └── PlatformNotFoundError         no platform has that name (closest_names)
+│   │   └── PlatformNotFoundError         no platform has that name (closest_names; the
+│   │                                     listing itself answered 200)
 │   ├── TransientStateError           409 transient_state (current_state)
 │   ├── ResourceExpiredError          410 resource_expired / expired
 │   ├── PreconditionFailedError       412 precondition_failed
@@ -243,7 +244,12 @@ class NotFoundError(APIError):
 
 
 class PlatformNotFoundError(NotFoundError):
-    """No platform has the name asked for; ``closest_names`` lists the nearest ones."""
+    """No platform has the name asked for; ``closest_names`` lists the nearest ones.
+
+    A :class:`NotFoundError` for callers that catch one, but the API did not answer 404:
+    it listed its platforms (``status_code`` is that listing's 200) and none had the
+    name, so the message says exactly that.
+    """
 
     def __init__(self, name: str, closest_names: list[str], *, method: str, url: str) -> None:
         self.name = name
@@ -254,12 +260,16 @@ class PlatformNotFoundError(NotFoundError):
             suggestion = "no platform name is close; list them with list_platforms()"
         super().__init__(
             f"no platform is named {name!r}",
-            status_code=404,
+            status_code=200,
             type="not_found",
             fields={"resource": "platform", "resource_name": name},
             method=method,
             url=url,
             hint=suggestion,
+        )
+        # Not APIError's "GET <url> -> 404 not_found: ...": the listing succeeded.
+        Exception.__init__(
+            self, f"no platform is named {name!r} ({method} {url} lists none); {suggestion}"
         )
 
 

@@ -20,6 +20,7 @@ whole result, export ``result.model_dump(mode="json")``.
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
@@ -29,6 +30,7 @@ import pulumi.runtime
 from pulumi_qpu.client import QaasClient
 from pulumi_qpu.config import resolve_config
 from pulumi_qpu.cost import total_by_currency
+from pulumi_qpu.errors import InvalidInputError
 from pulumi_qpu.models import (
     ListPlatformsOrderBy,
     ListSessionsOrderBy,
@@ -83,15 +85,32 @@ def get_platform(*, name: str | None = None, platform_id: str | None = None) -> 
     """Return one platform, by ``name`` (``"EMU-AER-16C-128M"``) or by ``platform_id``.
 
     Raises :class:`~pulumi_qpu.errors.PlatformNotFoundError` (listing the closest names)
-    for an unknown name, :class:`~pulumi_qpu.errors.NotFoundError` for an unknown id.
+    for an unknown name, :class:`~pulumi_qpu.errors.NotFoundError` for an unknown id,
+    :class:`~pulumi_qpu.errors.InvalidInputError` (suggesting ``name=``) for a
+    ``platform_id`` that is not a UUID.
     """
     if (name is None) == (platform_id is None):
         raise ValueError("get_platform: give exactly one of name= or platform_id=")
+    if platform_id is not None and not _looks_like_uuid(platform_id):
+        # A name in platform_id= would reach the API and come back as a bare 400.
+        raise InvalidInputError(
+            "platform_id",
+            f"{platform_id!r} is not a platform id (a UUID); to look a platform up by its "
+            f"name, call get_platform(name={platform_id!r})",
+        )
     client = _get_client()
     if platform_id is not None:
         return client.get_platform(platform_id)
     assert name is not None  # for mypy: checked above
     return client.find_platform(name)
+
+
+def _looks_like_uuid(value: object) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
 
 
 def get_platform_output(

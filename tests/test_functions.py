@@ -10,7 +10,12 @@ import pytest
 
 from pulumi_qpu import functions
 from pulumi_qpu.client import QaasClient
-from pulumi_qpu.errors import MissingConfigurationError, NotFoundError, PlatformNotFoundError
+from pulumi_qpu.errors import (
+    InvalidInputError,
+    MissingConfigurationError,
+    NotFoundError,
+    PlatformNotFoundError,
+)
 from pulumi_qpu.models import Platform, PlatformType, Session
 from tests.support.emulator import RunningEmulator
 
@@ -54,6 +59,23 @@ def test_get_platform_with_an_unknown_name_lists_the_closest_names(qpu: RunningE
     with pytest.raises(PlatformNotFoundError) as info:
         functions.get_platform(name="QPU-GARNET-20")
     assert "QPU-GARNET-20PQ" in str(info.value)
+
+
+def test_an_unknown_platform_name_is_not_reported_as_a_404(qpu: RunningEmulator) -> None:
+    # The API answered the listing with 200; only the name matched nothing.
+    with pytest.raises(PlatformNotFoundError) as info:
+        functions.get_platform(name="NO-SUCH-PLATFORM")
+    assert "404" not in str(info.value)
+    assert str(info.value).startswith("no platform is named 'NO-SUCH-PLATFORM'")
+    assert info.value.status_code == 200
+
+
+def test_a_platform_name_given_as_platform_id_suggests_name(qpu: RunningEmulator) -> None:
+    qpu.reset_counters()
+    with pytest.raises(InvalidInputError) as info:
+        functions.get_platform(platform_id="EMU-AER-H100")
+    assert "get_platform(name='EMU-AER-H100')" in str(info.value)
+    assert qpu.counters() == {}  # refused before any request
 
 
 def test_get_platform_needs_exactly_one_of_name_and_id(qpu: RunningEmulator) -> None:
