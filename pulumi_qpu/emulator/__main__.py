@@ -15,17 +15,22 @@ so a shell can ``eval`` the export lines and a parent process can parse the firs
 from __future__ import annotations
 
 import argparse
+import json
 import sqlite3
 import sys
 import uuid
 from collections.abc import Sequence
+from importlib import metadata
+from pathlib import Path
 
 from pulumi_qpu.emulator import assumptions
 from pulumi_qpu.emulator.faults import FaultSettings
-from pulumi_qpu.emulator.server import serve
 from pulumi_qpu.emulator.service import EmulatorOptions, Tenant
 
-__all__ = ["build_parser", "main", "options_from_args"]
+__all__ = ["build_parser", "install_hint", "main", "options_from_args"]
+
+# What the "emulator" extra brings; without it the package installs, the command does not run.
+_EXTRA_MODULES = ("uvicorn", "starlette", "h11")
 
 
 def _tenant(text: str) -> Tenant:
@@ -131,10 +136,48 @@ def options_from_args(args: argparse.Namespace) -> EmulatorOptions:
     )
 
 
+def install_hint() -> str:
+    """Return the pip command that adds the ``emulator`` extra to this installation.
+
+    pulumi-qpu is not on PyPI, so ``pip install 'pulumi-qpu[emulator]'`` would fail:
+    the hint names where this copy came from (what pip recorded, PEP 610, or the clone
+    it is imported from) and the interpreter it runs on, so the command lands in the
+    right environment.
+    """
+    command = f"{sys.executable} -m pip install"
+    for distribution in metadata.distributions(name="pulumi-qpu"):
+        recorded = distribution.read_text("direct_url.json")
+        if not recorded:
+            continue
+        origin = json.loads(recorded)
+        url = str(origin.get("url", ""))
+        vcs = origin.get("vcs_info")
+        if isinstance(vcs, dict) and url:
+            return f"{command} 'pulumi-qpu[emulator] @ {vcs.get('vcs', 'git')}+{url}'"
+        if url.startswith("file://"):
+            return f"{command} '{url.removeprefix('file://')}[emulator]'"
+    clone = Path(__file__).resolve().parents[2]
+    if (clone / "pyproject.toml").is_file():
+        return f"{command} '{clone}[emulator]'"
+    return f"{command} '/path/to/your/clone/of/pulumi-qpu[emulator]'"
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the emulator until interrupted."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        from pulumi_qpu.emulator.server import serve  # noqa: PLC0415 - needs the extra
+    except ModuleNotFoundError as exc:
+        if exc.name is None or exc.name.split(".")[0] not in _EXTRA_MODULES:
+            raise
+        sys.exit(
+            f"qpu-emulator: {exc.name} is not installed: the emulator needs the 'emulator' "
+            f"extra (starlette, uvicorn). Install it into this environment with\n"
+            f"  {install_hint()}\n"
+            "(pulumi-qpu is not on PyPI: use the path of your clone or a git URL; in a "
+            "clone, `make venv` installs everything)."
+        )
     if args.time_scale <= 0:
         parser.error("--time-scale must be greater than zero")
     if args.start_delay < 0 or args.stop_delay < 0:

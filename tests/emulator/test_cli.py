@@ -129,3 +129,25 @@ def test_unusable_files_end_with_one_line_not_a_traceback(
     assert result.stderr.startswith("qpu-emulator: ")
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_without_the_emulator_extra_it_says_what_to_install_not_a_traceback() -> None:
+    # The examples' environments install pulumi-qpu without the extra: no uvicorn there.
+    hide_uvicorn = (
+        "import runpy, sys; sys.modules['uvicorn'] = None; "
+        "runpy.run_module('pulumi_qpu.emulator', run_name='__main__')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", hide_uvicorn, "--port", "0"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("qpu-emulator: uvicorn is not installed")
+    # The exact command for this environment: its Python, a path (not a PyPI name).
+    assert f"{sys.executable} -m pip install '" in result.stderr
+    assert "[emulator]'" in result.stderr
+    assert "not on PyPI" in result.stderr
