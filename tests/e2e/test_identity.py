@@ -132,7 +132,12 @@ def test_replace_on_changes_replaces_on_a_field_that_updates_in_place(
 
 def test_a_secret_name_is_printed_nowhere(engine: RealEngine, qpu: RunningEmulator) -> None:
     qpu.configure(start_delay=1.0)  # a wait long enough for progress lines
-    stack = engine.stack(one_session(name=pulumi.Output.secret("classified-name")))
+
+    def program() -> None:
+        # Made inside the program: an Output belongs to the run's event loop.
+        Session("s", platform_name=PLATFORM, name=pulumi.Output.secret("classified-name"))
+
+    stack = engine.stack(program)
     printed: list[str] = []
     stack.up(on_output=printed.append)
     stack.up(on_output=printed.append, replace=[engine.resources(stack)[0]["urn"]])
