@@ -59,6 +59,7 @@ __all__ = [
     "platform_prices",
     "total_by_currency",
     "worst_case_cost",
+    "worst_case_line",
 ]
 
 WORST_CASE_ROUNDING: Final = ROUND_CEILING
@@ -455,3 +456,39 @@ def budget_failure(
         f"{prices.currency}/h for {duration} on {platform}) exceeds {source} {limit}: "
         f"{shorter}, choose a cheaper platform, or raise {source} to at least {worst}"
     )
+
+
+def worst_case_line(
+    label: str, platform: str, costs: Mapping[str, object], max_duration: object
+) -> str | None:
+    """Return the line a preview prints for a Session to be created or replaced.
+
+    ``costs`` are the Session's cost outputs (:func:`cost_outputs`), ``max_duration``
+    its canonical input (``None`` when not set, anything else not a string while
+    unknown). ``None`` when the platform's prices are not known yet.
+    """
+    currency = costs.get("currency")
+    per_hour = costs.get("price_per_hour")
+    if not isinstance(currency, str) or not isinstance(per_hour, str):
+        return None
+    head = f"qpu: {label} on {platform}"
+    worst = costs.get("worst_case_cost")
+    if isinstance(worst, str):
+        if Decimal(per_hour) == 0:
+            bound = f"worst case {worst} {currency} (free by the hour)"
+        else:
+            hours = _human_duration(int(_duration_seconds(str(max_duration))))
+            bound = f"worst case {worst} {currency} ({per_hour} {currency}/h for {hours})"
+    elif max_duration is None:
+        bound = (
+            f"worst case unknown until it exists ({per_hour} {currency}/h, no max_duration: "
+            "the API's default applies)"
+        )
+    else:
+        bound = f"worst case known at up ({per_hour} {currency}/h, max_duration not known yet)"
+    extras = [
+        f"{costs[key]} {currency} per {unit}"
+        for key, unit in (("price_per_shot", "shot"), ("price_per_circuit", "circuit"))
+        if isinstance(costs.get(key), str) and Decimal(str(costs[key])) != 0
+    ]
+    return f"{head}: {bound}" + (f", plus {' and '.join(extras)}" if extras else "")

@@ -27,6 +27,7 @@ from pulumi_qpu.cost import (
     platform_prices,
     total_by_currency,
     worst_case_cost,
+    worst_case_line,
 )
 from pulumi_qpu.durations import to_wire_duration
 from pulumi_qpu.errors import InvalidBudgetError
@@ -450,3 +451,48 @@ def test_estimate_cost_is_unknown_while_one_worst_case_is_unknown() -> None:
 
 def test_estimate_cost_is_none_when_one_worst_case_cannot_be_known() -> None:
     assert _estimate(("1.80", "EUR", True), (None, "EUR", True)) == (True, None)
+
+
+# --- the preview line ---------------------------------------------------------------
+
+
+def _line(per_hour: str, max_duration: str | None, **prices: str) -> str | None:
+    costs = cost_outputs(_prices(per_hour, **prices), max_duration, accrued=False)
+    return worst_case_line("session analysis", "EMU-AER-16C-128M", costs, max_duration)
+
+
+def test_the_preview_line_says_the_worst_case_and_how_it_is_made() -> None:
+    assert _line("0.90", "7200s") == (
+        "qpu: session analysis on EMU-AER-16C-128M: worst case 1.80 EUR (0.90 EUR/h for 2h)"
+    )
+
+
+def test_the_preview_line_adds_non_zero_job_prices_as_extra() -> None:
+    assert _line("1800", "900s", per_shot="0.00035", per_circuit="0.3") == (
+        "qpu: session analysis on EMU-AER-16C-128M: worst case 450.00 EUR "
+        "(1800.00 EUR/h for 15m), plus 0.00035 EUR per shot and 0.30 EUR per circuit"
+    )
+
+
+def test_the_preview_line_of_a_free_platform() -> None:
+    assert _line("0", None, per_shot="0.01") == (
+        "qpu: session analysis on EMU-AER-16C-128M: worst case 0.00 EUR (free by the hour), "
+        "plus 0.01 EUR per shot"
+    )
+
+
+def test_the_preview_line_without_max_duration_says_the_worst_case_is_unknown() -> None:
+    line = _line("0.90", None)
+    assert line is not None
+    assert "worst case unknown until it exists (0.90 EUR/h, no max_duration" in line
+
+
+def test_the_preview_line_while_max_duration_is_an_unknown_output() -> None:
+    costs = cost_outputs(_prices("0.90"), None, accrued=False)
+    line = worst_case_line("session s", "EMU-AER-16C-128M", costs, object())
+    assert line is not None
+    assert "worst case known at up" in line
+
+
+def test_no_preview_line_without_prices() -> None:
+    assert worst_case_line("session s", "p", {}, "3600s") is None
