@@ -51,6 +51,7 @@ __all__ = [
     "PlatformPrices",
     "accrued_cost",
     "budget_failure",
+    "check_budget",
     "cost_outputs",
     "format_amount",
     "minor_unit",
@@ -492,3 +493,31 @@ def worst_case_line(
         if isinstance(costs.get(key), str) and Decimal(str(costs[key])) != 0
     ]
     return f"{head}: {bound}" + (f", plus {' and '.join(extras)}" if extras else "")
+
+
+def check_budget(
+    max_cost: object,
+    per_session: object,
+    prices: PlatformPrices | None,
+    max_duration: str | None,
+) -> str | None:
+    """Return why a Session fails its budget (the check failure's reason), else None.
+
+    The budget is the Session's ``max_cost`` when set, else the stack-wide
+    ``qpu:maxCostPerSession`` (``per_session``); none set, nothing to check. With
+    ``prices`` None (the platform or ``max_duration`` unknown at preview) only the
+    budget's form is checked; the rest waits for ``up``, where check runs again.
+    """
+    if max_cost is not None:
+        value, source = max_cost, "max_cost"
+    elif per_session is not None and per_session != "":
+        value, source = per_session, "qpu:maxCostPerSession"
+    else:
+        return None
+    try:
+        budget = parse_budget(value)
+    except InvalidBudgetError as exc:
+        return f"{source}: {exc}"
+    if prices is None:
+        return None
+    return budget_failure(budget, prices, max_duration, source=source)

@@ -20,6 +20,7 @@ from pulumi_qpu.cost import (
     PlatformPrices,
     accrued_cost,
     budget_failure,
+    check_budget,
     cost_outputs,
     format_amount,
     money_to_decimal,
@@ -496,3 +497,31 @@ def test_the_preview_line_while_max_duration_is_an_unknown_output() -> None:
 
 def test_no_preview_line_without_prices() -> None:
     assert worst_case_line("session s", "p", {}, "3600s") is None
+
+
+# --- which budget applies -----------------------------------------------------------
+
+
+def test_the_session_budget_wins_over_the_stack_budget() -> None:
+    assert check_budget("2 EUR", "0.50 EUR", _prices("0.90"), "3600s") is None
+
+
+def test_the_stack_budget_applies_when_the_session_sets_none() -> None:
+    reason = check_budget(None, "0.50 EUR", _prices("0.90"), "3600s")
+    assert reason is not None
+    assert "exceeds qpu:maxCostPerSession 0.50 EUR" in reason
+
+
+def test_no_budget_anywhere_checks_nothing() -> None:
+    assert check_budget(None, None, _prices("0.90"), None) is None
+    assert check_budget(None, "", _prices("0.90"), None) is None
+
+
+def test_a_malformed_budget_fails_even_while_the_platform_is_unknown() -> None:
+    reason = check_budget(None, "lots", None, None)
+    assert reason is not None
+    assert reason.startswith("qpu:maxCostPerSession: invalid budget 'lots'")
+
+
+def test_a_wellformed_budget_waits_for_up_while_the_platform_is_unknown() -> None:
+    assert check_budget("0 EUR", None, None, "3600s") is None
