@@ -50,3 +50,22 @@ bench: $(STAMP)
 # The main job: examples/basic with the Pulumi CLI against the bundled emulator.
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
+
+# The suite on every CPython the machine has (python3.X on PATH, else pyenv's), one venv
+# each under .venvs/; the slow reliability tests are left out. A version that is not
+# found is reported and skipped; the target fails if any version found fails.
+PYTHONS ?= 3.10 3.11 3.12 3.13
+test-pythons:
+	@failed=""; for v in $(PYTHONS); do \
+	  py=""; for c in $$(command -v python$$v) $${PYENV_ROOT:-$$HOME/.pyenv}/versions/$$v.*/bin/python$$v; do \
+	    if [ -x "$$c" ] && "$$c" -c 'import sys' >/dev/null 2>&1; then py=$$c; break; fi; \
+	  done; \
+	  if [ -z "$$py" ]; then echo "== Python $$v: not found, skipped"; continue; fi; \
+	  echo "== Python $$v: $$py"; \
+	  ( test -x .venvs/$$v/bin/python || $$py -m venv .venvs/$$v ) \
+	  && .venvs/$$v/bin/python -m pip install --quiet --upgrade pip \
+	  && .venvs/$$v/bin/python -m pip install --quiet -e '.[dev,emulator]' \
+	  && .venvs/$$v/bin/python -m pytest -q --ignore=tests/reliability \
+	  || failed="$$failed $$v"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "== failed on:$$failed"; exit 1; fi; echo "== all passed"
