@@ -55,6 +55,7 @@ demo: $(STAMP)
 # each under .venvs/; the slow reliability tests are left out. A version that is not
 # found is reported and skipped; the target fails if any version found fails.
 PYTHONS ?= 3.10 3.11 3.12 3.13
+.PHONY: test-pythons
 test-pythons:
 	@failed=""; for v in $(PYTHONS); do \
 	  py=""; for c in $$(command -v python$$v) $${PYENV_ROOT:-$$HOME/.pyenv}/versions/$$v.*/bin/python$$v; do \
