@@ -15,7 +15,8 @@
 #      ${XDG_CACHE_HOME:-~/.cache}/pulumi-qpu/cli/<version>);
 #   4. built here from the Go modules github.com/pulumi/pulumi/{pkg,sdk}/v3 at the pinned
 #      version (needs `go` and the Go module proxy; minutes when Go's caches are cold);
-#   5. the official installer (get.pulumi.com), where the network allows it;
+#   5. the official installer (get.pulumi.com), where the network allows it (not tried
+#      when PULUMI_QPU_OFFLINE=1);
 #   else a paragraph saying what to do, and exit status 1.
 # Running it again does nothing new; after the first run it needs no network.
 set -euo pipefail
@@ -154,7 +155,8 @@ EOF
                 github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3@latest) 2>"$cache/language-host.err"; then
                 say "built the Python language host too."
             else
-                say "the Python language host is not served by the Go module proxy ($(head -c 200 "$cache/language-host.err" | tr '\n' ' '));"
+                say "the Python language host is not served by the Go module proxy:"
+                say "  $(grep -o 'server response: .*' "$cache/language-host.err" | head -1)"
                 say "programs run through the Automation API's inline programs instead."
                 touch "$cache/language-host-refused"
             fi
@@ -165,7 +167,7 @@ EOF
 fi
 
 # 5. The official installer.
-if command -v curl >/dev/null 2>&1 &&
+if [ "${PULUMI_QPU_OFFLINE:-}" != 1 ] && command -v curl >/dev/null 2>&1 &&
     curl -fsSL --max-time 20 https://get.pulumi.com -o "${TMPDIR:-/tmp}/pulumi-install.sh" 2>/dev/null; then
     say "installing Pulumi v$PINNED_VERSION with the official installer"
     if sh "${TMPDIR:-/tmp}/pulumi-install.sh" --version "$PINNED_VERSION" --install-root "$cache" --no-edit-path >&2; then
