@@ -25,8 +25,9 @@ schema: $(STAMP)
 	$(BIN)/python -m pulumi_qpu.resource_schema
 
 # The pinned Pulumi CLI and the dynamic-provider shim (built once per machine, then cached).
+# Without one, `make e2e` skips the real-engine suite with the reason, unless CI is set.
 cli:
-	@scripts/pulumi-cli.sh >/dev/null
+	@scripts/pulumi-cli.sh >/dev/null || test -z "$$CI"
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q --ignore=tests/e2e
