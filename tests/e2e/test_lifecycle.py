@@ -1,6 +1,7 @@
 """Refresh and destroy as the real engine drives them, against the emulator.
 
-Refresh after changes made by hand (tags, terminated, deleted), destroy with each
+Refresh after changes made by hand (tags, terminated, deleted; a healthy stack's
+``refresh --expect-no-changes`` is in test_identity.py), destroy with each
 ``on_delete`` mode, ``retain_on_delete`` and ``protect``.
 """
 
@@ -41,15 +42,6 @@ def client_of(qpu: RunningEmulator) -> QaasClient:
 def by_id(qpu: RunningEmulator, session_id: str) -> dict[str, Any]:
     """The emulator's record of one session (deleted ones included)."""
     return next(s for s in qpu.sessions() if s["id"] == session_id)
-
-
-def test_refresh_on_a_healthy_stack_expects_no_changes(
-    engine: RealEngine, qpu: RunningEmulator
-) -> None:
-    stack = engine.stack(one_session(name="healthy", max_duration="1h"))
-    stack.up()
-    refreshed = stack.refresh(expect_no_changes=True)
-    assert refreshed.summary.result == "succeeded"
 
 
 def test_refresh_shows_tags_changed_by_hand(engine: RealEngine, qpu: RunningEmulator) -> None:
