@@ -55,6 +55,9 @@ def test_an_input_that_cannot_change_in_place_replaces_with_another_session(
     assert new != old
     assert live_ids(qpu) == [new]
     assert status_of(qpu, old) in ("stopping", "stopped")
+    # Create before delete: the old session ran until the new one did.
+    sessions = {s["id"]: s for s in qpu.sessions()}
+    assert sessions[old]["terminated_at"] >= sessions[new]["started_at"]
 
 
 def test_up_with_replace_makes_another_session_and_ends_the_old(
@@ -145,3 +148,42 @@ def test_a_secret_name_is_printed_nowhere(engine: RealEngine, qpu: RunningEmulat
     assert "of s is" in text  # the progress lines did arrive
     assert "classified" not in text
     assert "classified" not in engine.backend_text()
+
+
+def test_ignore_changes_keeps_the_live_value_and_plans_nothing(
+    engine: RealEngine, qpu: RunningEmulator
+) -> None:
+    opts = pulumi.ResourceOptions(ignore_changes=["tags", "platform_name"])
+    stack = engine.stack(one_session(tags=["a"], opts=opts))
+    session_id = stack.up().outputs["id"].value
+    # Both a field that updates in place and one that would replace are ignored.
+    stack.workspace.program = one_session(tags=["b"], platform_name=OTHER_PLATFORM, opts=opts)
+    assert set(stack.preview().change_summary) == {"same"}
+    assert set(stack.up().summary.resource_changes or {}) == {"same"}
+    assert live_ids(qpu) == [session_id]
+    assert next(s["tags"] for s in qpu.sessions() if s["id"] == session_id) == ["a"]
+
+
+def test_a_booking_demand_change_books_another_session(
+    engine: RealEngine, qpu: RunningEmulator
+) -> None:
+    from datetime import datetime, timedelta
+
+    now = datetime.fromisoformat(qpu.advance(0).replace("Z", "+00:00")).replace(microsecond=0)
+
+    def slot(hours: int) -> dict[str, str]:
+        start = now + timedelta(hours=hours)
+        return {
+            "started_at": start.isoformat(),
+            "finished_at": (start + timedelta(hours=1)).isoformat(),
+        }
+
+    booked = {"platform_name": "QPU-GARNET-20PQ", "max_duration": "1h"}
+    stack = engine.stack(one_session(**booked, booking_demand=slot(2)))
+    old = stack.up().outputs["id"].value
+    stack.workspace.program = one_session(**booked, booking_demand=slot(3))
+    result = stack.up()
+    new = result.outputs["id"].value
+    assert result.summary.resource_changes.get("replace") == 1
+    assert new != old
+    assert live_ids(qpu) == [new]
