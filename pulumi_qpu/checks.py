@@ -22,6 +22,7 @@ from pulumi.output import Unknown
 from pulumi.runtime import rpc
 from pydantic import ValidationError
 
+from pulumi_qpu.cost import COST_OUTPUT_KEYS
 from pulumi_qpu.durations import to_wire_duration
 from pulumi_qpu.errors import ConfigurationError, InvalidDurationError, NotFoundError, QpuError
 from pulumi_qpu.identity import CREATING_TAG, is_creating_tag
@@ -59,7 +60,13 @@ REPLACE_KEYS: Final = (
 )
 """Inputs the API cannot change: a new value means a new session."""
 
-SETTING_KEYS: Final = ("wait_for_running", "create_timeout", "delete_timeout", "on_delete")
+SETTING_KEYS: Final = (
+    "wait_for_running",
+    "create_timeout",
+    "delete_timeout",
+    "on_delete",
+    "max_cost",
+)
 """Provider settings: recorded in state (delete reads them), never sent to the API."""
 
 # platform_name is resolved to platform_id; session_id adopts; resource_key is where
@@ -74,8 +81,8 @@ INPUT_KEYS: Final = (
 )
 """Every input a Session accepts (plus ``__provider``)."""
 
-OUTPUT_KEYS: Final = tuple(WireSession.model_fields)
-"""Every session field, each an output of the resource."""
+OUTPUT_KEYS: Final = (*WireSession.model_fields, *COST_OUTPUT_KEYS)
+"""Every session field and the cost outputs (pulumi_qpu/cost.py), each an output."""
 
 DEFAULT_CREATE_TIMEOUT: Final = "600s"
 """How long create waits for ``running`` unless ``create_timeout`` says otherwise."""

@@ -58,6 +58,14 @@ from pulumi_qpu.checks import (
 )
 from pulumi_qpu.client import QaasClient
 from pulumi_qpu.config import ResolvedConfig, resolve_config
+from pulumi_qpu.cost import (
+    COST_OUTPUT_KEYS,
+    PlatformPrices,
+    check_budget,
+    cost_outputs,
+    platform_prices,
+    worst_case_line,
+)
 from pulumi_qpu.errors import (
     NotFoundError,
     QpuError,
@@ -75,7 +83,7 @@ from pulumi_qpu.identity import (
     terminate_quietly,
     user_tags,
 )
-from pulumi_qpu.models import BookingDemand, SessionStatus
+from pulumi_qpu.models import BookingDemand, Platform, SessionStatus, wire_duration_seconds
 from pulumi_qpu.models import Session as WireSession
 from pulumi_qpu.retry import PULUMI_RETRY_POLICY
 
@@ -86,6 +94,7 @@ __all__ = [
     "DEFAULT_DELETE_TIMEOUT",
     "DERIVED_DEDUPLICATION_PREFIX",
     "INPUT_KEYS",
+    "MAX_COST_KEY",
     "ON_DELETE_MODES",
     "OUTPUT_KEYS",
     "REPLACE_KEYS",
@@ -95,7 +104,16 @@ __all__ = [
     "derived_deduplication_id",
 ]
 
-CONFIG_KEYS: Final = ("qpu:secretKey", "qpu:projectId", "qpu:apiUrl", "qpu:profile")
+MAX_COST_KEY: Final = "qpu:maxCostPerSession"
+"""Stack config key of the budget of every Session that sets no ``max_cost``."""
+
+CONFIG_KEYS: Final = (
+    "qpu:secretKey",
+    "qpu:projectId",
+    "qpu:apiUrl",
+    "qpu:profile",
+    MAX_COST_KEY,
+)
 """Stack config keys the provider reads in ``configure``."""
 
 DECLARED_FIELDS: Final = "declared_fields"
@@ -112,6 +130,25 @@ def _seconds(value: str) -> float:
     return float(value.rstrip("s"))
 
 
+_UNKNOWN_DURATION: Final = object()
+
+
+def _wire_duration_or_unknown(value: object) -> object:
+    """Return a checked max_duration: wire text, None (not declared) or a marker (unknown).
+
+    A value check refused is treated as not known: its failure is already reported.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, str) or is_unknown(value):
+        return _UNKNOWN_DURATION
+    try:
+        wire_duration_seconds(value)
+    except ValueError:
+        return _UNKNOWN_DURATION
+    return value
+
+
 # --- the provider -------------------------------------------------------------------
 
 
@@ -123,6 +160,7 @@ class _Runtime:
     stack_config: dict[str, str] = field(default_factory=dict)
     client: QaasClient | None = None
     platform_ids: dict[str, str] = field(default_factory=dict)
+    platforms: dict[str, Platform] = field(default_factory=dict)  # by id, for prices
 
 
 _RUNTIME_LOCK = threading.Lock()
@@ -205,7 +243,25 @@ class SessionProvider(ResourceProvider):
         platform_id = str(platform.id)
         with runtime.lock:
             runtime.platform_ids[name] = platform_id
+            runtime.platforms[platform_id] = platform
         return platform_id
+
+    def _prices(self, platform_id: str) -> PlatformPrices | None:
+        """Return the platform's prices, read once per process; None if they cannot be."""
+        runtime = self._runtime()
+        with runtime.lock:
+            platform = runtime.platforms.get(platform_id)
+        try:
+            if platform is None:
+                platform = self._client().get_platform(platform_id)
+                with runtime.lock:
+                    runtime.platforms[platform_id] = platform
+            return platform_prices(platform)
+        except (QpuError, ValueError) as exc:
+            # Cost is information: without it a Session still works (a budget, if set,
+            # is then reported unverifiable by check).
+            _say(f"qpu: could not read the prices of platform {platform_id}: {exc}")
+            return None
 
     # --- check -----------------------------------------------------------------------
 
@@ -225,10 +281,57 @@ class SessionProvider(ResourceProvider):
         )
         try:
             inputs = checker.run()
+            self._check_cost(inputs, checker, announce=not _olds)
         except Exception as exc:  # check must report, never crash the host
             checker.fail("", f"unexpected error while checking inputs: {exc}")
             inputs = dict(plain)
         return CheckResult(rewrap(inputs, secret), checker.failures)
+
+    def _check_cost(self, inputs: dict[str, Any], checker: InputChecker, *, announce: bool) -> None:
+        """Add the cost known from the declaration, check the budget, say the worst case.
+
+        The cost keys go into the checked inputs because, for a dynamic provider, those
+        are all a preview shows of a Session to be created (docs/cost.md). They depend
+        on the declaration and the platform's prices only, so a no-op ``up`` still gets
+        back the stored inputs. ``announce``: no olds, so a create or a replacement
+        (the engine checks a replacement again without olds): one line says its cost.
+        """
+        platform_id = inputs.get("platform_id")
+        max_cost = inputs.get("max_cost")
+        duration = inputs.get("max_duration")
+        # None when not declared; the unknown marker while it is not known yet.
+        known_duration = _wire_duration_or_unknown(duration)
+        declared = known_duration if isinstance(known_duration, str) else None
+        prices = None
+        if isinstance(platform_id, str) and platform_id and not is_unknown(platform_id):
+            prices = self._prices(platform_id)
+        if prices is not None:
+            inputs.update(cost_outputs(prices, declared, accrued=False))
+        per_session = self._runtime().stack_config.get(MAX_COST_KEY)
+        if (
+            prices is None
+            and platform_id
+            and not is_unknown(platform_id)
+            and (max_cost is not None or per_session)
+        ):
+            # A budget exists to stop what it cannot vouch for.
+            checker.fail(
+                "max_cost",
+                f"the prices of platform {platform_id} could not be read, so the budget "
+                "cannot be checked; run again when the API answers",
+            )
+        elif not contains_unknown(max_cost):
+            # A duration not known yet: only the budget's form now, the rest at up.
+            checkable = None if known_duration is _UNKNOWN_DURATION else prices
+            reason = check_budget(max_cost, per_session, checkable, declared)
+            if reason is not None:
+                checker.fail("max_cost", reason)
+        if announce and prices is not None:
+            name = _resource_name(inputs)
+            label = f"session {name}" if name else "a new session"
+            line = worst_case_line(label, prices.platform_name, inputs, known_duration)
+            if line is not None:
+                _say(line)
 
     # --- diff ------------------------------------------------------------------------
 
@@ -333,7 +436,8 @@ class SessionProvider(ResourceProvider):
                 else "the API could not be read or changed; run pulumi up again"
             )
             raise QpuError(f"{label} {failed}: {exc}; {fate} ({hint})") from None
-        return CreateResult(session.id, rewrap(_outputs(session, inputs), secret))
+        outputs = {**_outputs(session, inputs), **self._session_cost(session)}
+        return CreateResult(session.id, rewrap(outputs, secret))
 
     def _request(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
         booking = inputs.get("booking_demand")
@@ -443,7 +547,9 @@ class SessionProvider(ResourceProvider):
             session: WireSession = self._client().get_session(id_)
         except NotFoundError:
             return ReadResult("", {})
-        outputs = _outputs(session, olds)
+        # The accrued cost is refreshed here; prices that cannot be read keep the old.
+        kept = {k: olds[k] for k in COST_OUTPUT_KEYS if olds.get(k) is not None}
+        outputs = {**_outputs(session, olds), **(self._session_cost(session) or kept)}
         inputs: dict[str, Any] = {
             k: outputs[k]
             for k in (*_KEPT_INPUTS, "session_id", "platform_id", "project_id")
@@ -461,7 +567,23 @@ class SessionProvider(ResourceProvider):
         dedup = str(outputs.get("deduplication_id") or "")
         if dedup and not dedup.startswith(DERIVED_DEDUPLICATION_PREFIX):
             inputs["deduplication_id"] = dedup
+        # The cost keys check would add for these inputs (see _check_cost).
+        prices = self._prices(session.platform_id)
+        if prices is not None:
+            inputs.update(cost_outputs(prices, inputs.get("max_duration"), accrued=False))
         return ReadResult(id_, rewrap(outputs, secret), rewrap(inputs, secret))
+
+    def _session_cost(self, session: WireSession) -> dict[str, str]:
+        """Cost outputs of a session: prices, worst case of its max_duration, accrued."""
+        prices = self._prices(session.platform_id)
+        if prices is None:
+            return {}
+        return cost_outputs(
+            prices,
+            session.max_duration,
+            started_at=session.started_at,
+            terminated_at=session.terminated_at,
+        )
 
     # --- update ----------------------------------------------------------------------
 
@@ -479,7 +601,8 @@ class SessionProvider(ResourceProvider):
             session: WireSession = client.update_session(_id, **changed)
         else:
             session = client.get_session(_id)
-        return UpdateResult(rewrap(_outputs(session, news), secret))
+        outputs = {**_outputs(session, news), **self._session_cost(session)}
+        return UpdateResult(rewrap(outputs, secret))
 
     # --- delete ----------------------------------------------------------------------
 

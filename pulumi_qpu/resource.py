@@ -50,6 +50,8 @@ class SessionArgs:
         create_timeout: longest wait for ``running`` (default 10 minutes).
         delete_timeout: longest wait for ``stopped`` on destroy (default 10 minutes).
         on_delete: ``"terminate"`` (default) or ``"terminate_and_delete"``.
+        max_cost: the most the session may cost, ``"12.50 EUR"`` (see docs/cost.md);
+            default ``qpu:maxCostPerSession``. A worst case above it fails preview.
 
     """
 
@@ -69,9 +71,12 @@ class SessionArgs:
     create_timeout: pulumi.Input[DurationInput] | None = None
     delete_timeout: pulumi.Input[DurationInput] | None = None
     on_delete: pulumi.Input[Literal["terminate", "terminate_and_delete"]] | None = None
+    max_cost: pulumi.Input[str | Mapping[str, Any] | Decimal | float] | BaseModel | None = None
 
 
 _DURATION_FIELDS = ("max_idle_duration", "max_duration", "create_timeout", "delete_timeout")
+# Sent as text or numbers (no Decimal or timedelta on the wire): the durations and a budget.
+_PLAIN_FIELDS = (*_DURATION_FIELDS, "max_cost")
 
 # One provider object for every Session: it pickles to the same 76-byte reference, so
 # the host deserializes it once and all Sessions share one client.
@@ -217,6 +222,19 @@ class Session(pulumi.dynamic.Resource, module="qpu", name="Session"):
     """Model loaded in the session."""
     parameters: pulumi.Output[str | None]
     """Parameters as canonical JSON text."""
+    # Cost (docs/cost.md): amounts are exact decimal text in ``currency``, never floats.
+    currency: pulumi.Output[str | None]
+    """ISO 4217 code of the platform's prices (``"EUR"``)."""
+    price_per_hour: pulumi.Output[str | None]
+    """The platform's price per hour (``"0.90"``)."""
+    price_per_shot: pulumi.Output[str | None]
+    """The platform's price per shot, not in the worst case."""
+    price_per_circuit: pulumi.Output[str | None]
+    """The platform's price per circuit, not in the worst case."""
+    worst_case_cost: pulumi.Output[str | None]
+    """Price per hour times ``max_duration``, rounded up to the cent; known at preview."""
+    accrued_cost: pulumi.Output[str | None]
+    """Price per hour times the time run so far (or until it ended); refreshed by refresh."""
 
     def __init__(
         self,
@@ -237,9 +255,9 @@ class Session(pulumi.dynamic.Resource, module="qpu", name="Session"):
                 continue
             if isinstance(value, BaseModel):
                 props[key] = value.model_dump(mode="json", exclude_none=True)
-            elif key in _DURATION_FIELDS and isinstance(value, pulumi.Output):
+            elif key in _PLAIN_FIELDS and isinstance(value, pulumi.Output):
                 props[key] = value.apply(_plain_duration)
-            elif key in _DURATION_FIELDS:
+            elif key in _PLAIN_FIELDS:
                 props[key] = _plain_duration(value)
             else:
                 props[key] = value

@@ -27,7 +27,7 @@ from pulumi_qpu.checks import (
 from pulumi_qpu.models import BookingDemand
 from pulumi_qpu.models import Session as WireSession
 
-__all__ = ["SCHEMA_PATH", "SessionInputs", "session_schema"]
+__all__ = ["SCHEMA_PATH", "SessionCostOutputs", "SessionInputs", "session_schema"]
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema" / "session.schema.json"
 """Where ``make schema`` writes the schema in a source checkout."""
@@ -81,6 +81,28 @@ class SessionInputs(BaseModel):
     on_delete: Literal["terminate", "terminate_and_delete"] = Field(
         "terminate", description="What destroy does."
     )
+    max_cost: str | float | dict[str, Any] | None = Field(
+        None,
+        description='Budget: "12.50 EUR", {"amount": "12.50", "currency": "EUR"}, Money, or '
+        "an amount in the platform's currency; default qpu:maxCostPerSession (docs/cost.md).",
+    )
+
+
+class SessionCostOutputs(BaseModel):
+    """The cost outputs of a Session (docs/cost.md): exact decimal text, or absent."""
+
+    currency: str | None = Field(None, description="ISO 4217 code of the platform's prices.")
+    price_per_hour: str | None = Field(None, description="Price per hour, exact decimal text.")
+    price_per_shot: str | None = Field(None, description="Price per shot (not in the worst case).")
+    price_per_circuit: str | None = Field(
+        None, description="Price per circuit (not in the worst case)."
+    )
+    worst_case_cost: str | None = Field(
+        None, description="Price per hour times max_duration, rounded up to the minor unit."
+    )
+    accrued_cost: str | None = Field(
+        None, description="Price per hour times the time run so far, rounded half up."
+    )
 
 
 def _change_of(name: str) -> str:
@@ -101,6 +123,7 @@ def session_schema() -> dict[str, Any]:
     inputs["properties"]["on_delete"]["enum"] = list(ON_DELETE_MODES)
     outputs = WireSession.model_json_schema(mode="serialization")
     outputs["title"] = "SessionOutputs"
+    outputs["properties"].update(SessionCostOutputs.model_json_schema()["properties"])
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://github.com/pulumi-qpu/pulumi-qpu/schema/session.schema.json",

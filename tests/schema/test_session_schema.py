@@ -9,12 +9,13 @@ from typing import Any
 import jsonschema
 import pytest
 
+from pulumi_qpu.cost import COST_OUTPUT_KEYS
 from pulumi_qpu.provider import INPUT_KEYS, OUTPUT_KEYS, SessionProvider
 from pulumi_qpu.resource import SessionArgs
 from pulumi_qpu.resource_schema import SCHEMA_PATH, SessionInputs, render, session_schema
 
 # Filled by the resource class and by check, never by users.
-INTERNAL = {"resource_key"}
+INTERNAL = {"resource_key", *COST_OUTPUT_KEYS}
 
 
 def test_the_committed_schema_is_the_generated_one() -> None:
