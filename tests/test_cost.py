@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import runpy
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -657,3 +658,25 @@ def test_refresh_brings_the_accrued_cost_up_to_date(
     engine.refresh()
     accrued = Decimal(engine.state()[urn]["outputs"]["accrued_cost"])
     assert Decimal("1.60") <= accrued <= Decimal("1.61")  # 3.20 EUR/h for 30 min
+
+
+# --- the fleet example --------------------------------------------------------------
+
+_FLEET = Path(__file__).resolve().parent.parent / "examples" / "fleet" / "__main__.py"
+
+
+def _fleet() -> None:
+    runpy.run_path(str(_FLEET), run_name="__main__")
+
+
+def test_the_fleet_example_exports_its_worst_case_at_preview(
+    host: ProviderHost, tmp_path: Path
+) -> None:
+    preview = _engine(host, tmp_path).preview(_fleet)
+    assert preview.exports["worst_case_cost"] == {"EUR": "4.60"}  # (0.90 + 1.40) x 2 h
+
+
+def test_the_fleet_example_is_stopped_by_a_stack_budget(host: ProviderHost, tmp_path: Path) -> None:
+    engine = _engine(host, tmp_path, **{"qpu:maxCostPerSession": "2 EUR"})
+    with pytest.raises(CheckFailedError, match=r"worst case 2\.80 EUR .* on EMU-QSIM-L40S"):
+        engine.preview(_fleet)

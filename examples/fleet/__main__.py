@@ -7,11 +7,15 @@ Config:
   ``tags``    tags every session carries (default ``["fleet"]``); changing them
               updates every session in place.
   ``maxDuration``  applied to every session (default 2h), updated in place.
+
+Exports ``worst_case_cost``, the most the fleet's session hours can cost, per currency,
+known at ``pulumi preview``. ``pulumi config set qpu:maxCostPerSession "5 EUR"`` makes a
+preview fail for any session whose worst case is above that (docs/cost.md).
 """
 
 import pulumi
 
-from pulumi_qpu import Session
+from pulumi_qpu import Session, estimate_cost
 
 config = pulumi.Config()
 fleet = config.get_object("fleet") or {
@@ -36,3 +40,5 @@ sessions = {
 pulumi.export("session_ids", {key: s.id for key, s in sessions.items()})
 pulumi.export("platform_ids", {key: s.platform_id for key, s in sessions.items()})
 pulumi.export("statuses", {key: s.status for key, s in sessions.items()})
+# Price per hour x max_duration of every session, summed per currency: {"EUR": "4.60"}.
+pulumi.export("worst_case_cost", estimate_cost(sessions.values()))
