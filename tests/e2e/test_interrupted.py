@@ -1,4 +1,5 @@
-"""An ``up`` killed with SIGKILL while creates are under way, then ``up`` again.
+"""Runs killed with SIGKILL midway (an ``up`` amid creates, one amid replacements, a
+``destroy`` amid deletes), then run again.
 
 The whole process group goes (the CLI, the language server, the provider host), as when
 a machine is lost. The state then holds pending creates and no record of the sessions
@@ -14,6 +15,10 @@ import os
 import signal
 import time
 
+import subprocess
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 
 from tests.support.cli import RealEngine, live_sessions
@@ -23,6 +28,22 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(400)]
 
 COUNT = 6
 UNDER_WAY = 4  # the provider host runs 4 operations at once: the kill finds 4 creates waiting
+PROGRAM = "tests.e2e.programs:fleet"
+OTHER_PLATFORM = "EMU-AER-H100"
+
+
+def kill_when(run: subprocess.Popen[str], condition: Callable[[], bool]) -> str:
+    """SIGKILL ``run``'s process group once ``condition()`` holds; its output."""
+    deadline = time.monotonic() + 120
+    while not condition() and time.monotonic() < deadline:
+        assert run.poll() is None, run.communicate()[0]
+        time.sleep(0.1)
+    os.killpg(run.pid, signal.SIGKILL)
+    return run.communicate()[0]
+
+
+def statuses(qpu: RunningEmulator) -> list[str]:
+    return [s["status"] for s in qpu.sessions()]
 
 
 def test_up_killed_during_creates_then_up_again_ends_with_one_session_each(
@@ -67,3 +88,71 @@ def test_up_killed_during_creates_then_up_again_ends_with_one_session_each(
     assert len(engine.resources(stack)) == COUNT
     stack.destroy()
     assert live_sessions(qpu) == []
+
+
+def test_replacement_killed_midway_ends_with_one_session_each_on_the_new_platform(
+    engine: RealEngine, qpu: RunningEmulator
+) -> None:
+    from pulumi import automation as auto
+
+    from tests.e2e.programs import fleet
+
+    stack = engine.stack(fleet, config={"count": str(COUNT)})
+    old = set(stack.up().outputs["ids"].value.values())
+    # Moving platform replaces every Session (create the new one, then end the old); the
+    # creates wait for running, so the kill lands amid them.
+    qpu.configure(start_delay=8)
+    stack.set_config("platform", auto.ConfigValue(OTHER_PLATFORM))
+    run = engine.start_detached(stack, "up", PROGRAM)
+    output = kill_when(run, lambda: len(qpu.sessions()) >= COUNT + UNDER_WAY)
+    assert len(qpu.sessions()) < 2 * COUNT, output
+    # Create-before-delete: nothing was lost meanwhile, every old session still runs.
+    assert old <= {s["id"] for s in live_sessions(qpu)}
+    engine.pulumi(stack, "cancel", "--yes")
+
+    qpu.configure(start_delay=0.5)
+    new = set(stack.up().outputs["ids"].value.values())
+    assert {s["id"] for s in live_sessions(qpu)} == new
+    assert len(new) == COUNT
+    assert not new & old
+    platform = qpu.admin.get("/qaas/v1alpha1/platforms", params={"name": OTHER_PLATFORM})
+    by_id: dict[str, Any] = {s["id"]: s for s in qpu.sessions()}
+    assert {by_id[i]["platform_id"] for i in new} == {platform.json()["platforms"][0]["id"]}
+    # Each resource made exactly one replacement: the POSTs of the killed run were taken back.
+    assert len(by_id) == 2 * COUNT
+    assert not [r for r in engine.resources(stack) if r.get("delete")], "a delete left pending"
+
+
+def test_destroy_killed_midway_leaks_nothing_and_the_next_destroy_finishes(
+    engine: RealEngine, qpu: RunningEmulator
+) -> None:
+    from tests.e2e.programs import fleet
+
+    count = 2 * UNDER_WAY
+    stack = engine.stack(fleet, config={"count": str(count)})
+    stack.up()
+    # Deletes wait for stopped (2 s): the host ends 4 at a time. The kill lands once the
+    # first 4 are done and the next 4 are stopping.
+    qpu.configure(stop_delay=2)
+    run = engine.start_detached(stack, "destroy", PROGRAM)
+
+    def second_batch_stopping() -> bool:
+        now = statuses(qpu)
+        if now.count("stopped") < UNDER_WAY or "stopping" not in now:
+            return False
+        time.sleep(0.5)  # the engine's checkpoints of the first 4 deletes
+        return True
+
+    output = kill_when(run, second_batch_stopping)
+    engine.pulumi(stack, "cancel", "--yes")
+    left = {r["id"] for r in engine.resources(stack)}
+    assert 0 < len(left) < count, output
+    stopping = [s for s in qpu.sessions() if s["id"] in left and s["status"] == "stopping"]
+    assert stopping, "no delete was in flight at the kill"
+    # Nothing left the state while it still ran: every live session is still in state.
+    assert {s["id"] for s in live_sessions(qpu)} <= left
+
+    stack.destroy()
+    assert engine.resources(stack) == []
+    assert live_sessions(qpu) == []
+    assert len(qpu.sessions()) == count
