@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import os
 import signal
-import time
-
 import subprocess
+import time
 from collections.abc import Callable
 from typing import Any
 
