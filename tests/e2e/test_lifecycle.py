@@ -2,7 +2,8 @@
 
 Refresh after changes made by hand (tags, terminated, deleted; a healthy stack's
 ``refresh --expect-no-changes`` is in test_identity.py), destroy with each
-``on_delete`` mode, ``retain_on_delete`` and ``protect``.
+``on_delete`` mode, ``retain_on_delete`` and ``protect``; Sessions that ended by
+themselves, replaced and destroyed.
 """
 
 from __future__ import annotations
@@ -132,3 +133,46 @@ def test_destroy_of_a_protected_session_fails_and_leaves_it_running(
     engine.pulumi(stack, "state", "unprotect", urn, "--yes")
     stack.destroy()
     assert live_sessions(qpu) == []
+
+
+DURATIONS: dict[str, dict[str, Any]] = {
+    "idle": {"max_idle_duration": "10m", "max_duration": "2h"},
+    "total": {"max_idle_duration": "1h", "max_duration": "20m"},
+    "lasting": {"max_idle_duration": "2h", "max_duration": "2h"},
+}
+
+
+def ending_by_themselves() -> None:
+    """One Session ending by idleness, one by total duration, one that outlives both."""
+    for name, durations in DURATIONS.items():
+        session = Session(name, platform_name="EMU-AER-16C-128M", **durations)
+        pulumi.export(name, session.id)
+
+
+def test_sessions_that_ended_by_themselves_are_replaced_and_destroyable(
+    engine: RealEngine, qpu: RunningEmulator
+) -> None:
+    stack = engine.stack(ending_by_themselves)
+    first = {k: v.value for k, v in stack.up().outputs.items()}
+    qpu.advance(20 * 60 + 1)  # past idle's 10 min and total's 20 min, not lasting's 2 h
+    assert {s["id"]: s["stop_reason"] for s in qpu.sessions() if s["stop_reason"]} == {
+        first["idle"]: "max_idle_duration reached",
+        first["total"]: "max_duration reached",
+    }
+    # Preview tells the truth without --refresh, and changes nothing.
+    assert stack.preview().change_summary == {"replace": 2, "same": 2}  # and the stack
+    assert len(qpu.sessions()) == 3
+
+    second = {k: v.value for k, v in stack.up().outputs.items()}
+    assert second["lasting"] == first["lasting"]
+    assert second["idle"] != first["idle"]
+    assert second["total"] != first["total"]
+    assert sorted(s["id"] for s in live_sessions(qpu)) == sorted(second.values())
+    assert len(qpu.sessions()) == 5  # two replacements, nothing more
+
+    # Everything ends on its own before destroy: destroying stopped sessions succeeds.
+    qpu.advance(2 * 3600 + 1)
+    assert live_sessions(qpu) == []
+    stack.destroy()
+    assert engine.resources(stack) == []
+    assert len(qpu.sessions()) == 5
