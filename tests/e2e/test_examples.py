@@ -70,6 +70,17 @@ def test_booking_books_a_future_slot(engine: RealEngine, qpu: RunningEmulator) -
     assert live_sessions(qpu) == []
 
 
+def test_booking_without_a_slot_fails_before_anything_is_created(
+    engine: RealEngine, qpu: RunningEmulator
+) -> None:
+    from pulumi import automation as auto
+
+    stack = engine.example("booking")
+    with pytest.raises(auto.CommandError, match="slotStart"):
+        stack.up()
+    assert qpu.sessions() == []
+
+
 def test_lookup_adopts_an_existing_session(engine: RealEngine, qpu: RunningEmulator) -> None:
     from pulumi import automation as auto
 
@@ -83,5 +94,7 @@ def test_lookup_adopts_an_existing_session(engine: RealEngine, qpu: RunningEmula
     stack.set_config("adoptSessionId", auto.ConfigValue(existing.id))
     assert stack.up().outputs["adopted_name"].value == "by-hand"
     assert [s["id"] for s in qpu.sessions()] == [existing.id]
+    assert live_sessions(qpu)[0]["tags"] == ["adopted"]
+    assert set(stack.up().summary.resource_changes) == {"same"}  # adopted, then left alone
     stack.destroy()
     assert [s["status"] for s in qpu.sessions()] == ["stopped"]

@@ -55,6 +55,9 @@ def test_an_input_that_cannot_change_in_place_replaces_with_another_session(
     assert new != old
     assert live_ids(qpu) == [new]
     assert status_of(qpu, old) in ("stopping", "stopped")
+    # Create-before-delete: the old session ended only once the new one existed.
+    made = {s["id"]: s for s in qpu.sessions()}
+    assert made[new]["created_at"] <= made[old]["terminated_at"]
     # Create before delete: the old session ran until the new one did.
     sessions = {s["id"]: s for s in qpu.sessions()}
     assert sessions[old]["terminated_at"] >= sessions[new]["started_at"]
