@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,9 +20,16 @@ from tests.support.engine import use_engine_executor
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _engine_executor() -> None:
+def _engine_executor() -> Iterator[None]:
     """The mock engine's executor serves the SDK's event loop from the first test on."""
+    # The SDK finds its loop with asyncio.get_event_loop(), which on Python >= 3.12 warns
+    # (an error under filterwarnings) when it has to create one: so create it here.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
     use_engine_executor()
+    yield
+    asyncio.set_event_loop(None)
+    loop.close()
 
 
 @pytest.fixture(scope="session")
