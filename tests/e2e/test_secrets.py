@@ -1,17 +1,22 @@
 """The secret key, set with ``pulumi config set --secret``, reaches nothing it must not.
 
-The key appears nowhere in ``pulumi stack export``, the backend's files (checkpoints,
-backups, history), the CLI's output or its logs, across up, refresh and destroy.
+The key appears nowhere in ``pulumi stack export`` (nor inside the pickled
+``__provider``), the backend's files (checkpoints, backups, history), the CLI's output
+or its logs, across up, refresh, a create the API refuses with a reply echoing the key,
+and destroy; with the client's retry logging on in the provider host.
 """
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
+from typing import Any
 
 import pulumi
 import pytest
 
 from pulumi_qpu import Session
+from tests.reliability.helpers import logging_env
 from tests.support.cli import RealEngine, live_sessions
 from tests.support.emulator import RunningEmulator
 
@@ -27,6 +32,25 @@ def program() -> None:
     )
     pulumi.export("id", session.id)
     pulumi.export("name", session.name)
+    if pulumi.Config().get_bool("second"):
+        Session("second", platform_name="EMU-AER-16C-128M")
+
+
+SECRET_SIG = "4dabf18193072939515e22adb298388d"  # how Pulumi's state marks a secret
+GET_ONE = "GET /qaas/v1alpha1/sessions/{session_id}"
+CREATE = "POST /qaas/v1alpha1/sessions"
+
+
+def echoing_refusal(key: str) -> dict[str, Any]:
+    """A scripted 400 on create whose message echoes the key back."""
+    message = f"key {key} is not allowed here"
+    return {
+        "kind": "error",
+        "route": CREATE,
+        "status": 400,
+        "type": "invalid_arguments",
+        "fields": {"message": message, "details": []},
+    }
 
 
 def assert_absent(secret: str, text: str, where: str) -> None:
@@ -47,21 +71,45 @@ def test_the_secret_key_is_nowhere_in_state_output_or_logs(
     logs.mkdir()
     engine.extra_env["TMPDIR"] = str(logs)
     engine.extra_env["PULUMI_HOME"] = str(tmp_path / "home")
+    # The client's retries are logged in the provider host (INFO on its stderr).
+    engine.extra_env["PYTHONPATH"] = logging_env(qpu, tmp_path)["PYTHONPATH"]
     stack = engine.stack(
         program,
         config={"qpu:projectId": qpu.project_id, "qpu:apiUrl": qpu.url},
         secrets={"qpu:secretKey": key},
     )
+    # Two reads fail once each, so the logs have retry lines the key could leak into.
+    qpu.set_faults(script=[{"kind": "error", "route": GET_ONE, "count": 2}])
     printed: list[str] = []
     log_flags = {"log_flow": True, "log_verbosity": 9, "log_to_std_err": False}
     up = stack.up(on_output=printed.append, debug=True, **log_flags)
     assert [s["id"] for s in live_sessions(qpu)] == [up.outputs["id"].value]
     assert up.outputs["name"].secret
     stack.refresh(on_output=printed.append)
-    exported = str(engine.exported(stack))
+    exported = engine.exported(stack)
+    # A create the API refuses with a reply that echoes the key: the error is shown.
+    from pulumi import automation as auto
+
+    qpu.set_faults(script=[echoing_refusal(key)])
+    stack.set_config("second", auto.ConfigValue("true"))
+    with pytest.raises(auto.CommandError) as refused:
+        stack.up(on_output=printed.append)
+    printed.append(str(refused.value))
+    assert "key <hidden> is not allowed here" in str(refused.value)
     stack.destroy(on_output=printed.append)
 
-    assert_absent(key, exported, "pulumi stack export")
+    (stored,) = [r for r in exported["resources"] if r["type"].endswith("qpu:Session")]
+    # A value the program made secret is stored marked as a secret, in and out.
+    assert SECRET_SIG in stored["inputs"]["name"]
+    assert SECRET_SIG in stored["outputs"]["name"]
+    # __provider is base64 of a pickle: a key inside would not show in the JSON text.
+    for props in (stored["inputs"], stored["outputs"]):
+        assert len(props["__provider"]) <= 512
+        assert key.encode() not in base64.b64decode(props["__provider"])
+    # The host's stderr reaches the CLI's output as diagnostics, indented.
+    assert "\n".join(printed).count("qpu-log pulumi_qpu.retry") >= 2, "no retry was logged"
+
+    assert_absent(key, str(exported), "pulumi stack export")
     assert_absent(key, engine.backend_text(), "the backend's files")
     assert_absent(key, "\n".join(printed), "the CLI's output")
     # Every log the CLI and its plugins wrote (TMPDIR and PULUMI_HOME).
