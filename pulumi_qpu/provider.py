@@ -308,6 +308,9 @@ class SessionProvider(ResourceProvider):
         if prices is not None:
             inputs.update(cost_outputs(prices, declared, accrued=False))
         per_session = self._runtime().stack_config.get(MAX_COST_KEY)
+        # The stack's budget is no property of the Session: a resource-level failure
+        # ("has a problem: ..."), not "property max_cost value {<nil>}".
+        budget_prop = "max_cost" if max_cost is not None else ""
         if (
             prices is None
             and platform_id
@@ -316,7 +319,7 @@ class SessionProvider(ResourceProvider):
         ):
             # A budget exists to stop what it cannot vouch for.
             checker.fail(
-                "max_cost",
+                budget_prop,
                 f"the prices of platform {platform_id} could not be read, so the budget "
                 "cannot be checked; run again when the API answers",
             )
@@ -325,7 +328,7 @@ class SessionProvider(ResourceProvider):
             checkable = None if known_duration is _UNKNOWN_DURATION else prices
             reason = check_budget(max_cost, per_session, checkable, declared)
             if reason is not None:
-                checker.fail("max_cost", reason)
+                checker.fail(budget_prop, reason)
         if announce and prices is not None:
             name = _resource_name(inputs)
             label = f"session {name}" if name else "a new session"

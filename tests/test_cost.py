@@ -13,11 +13,13 @@ from typing import Any
 
 import pulumi
 import pytest
+from pulumi.dynamic import Config, ConfigureRequest
 from pulumi.runtime import rpc
 
 from pulumi_qpu import Session, estimate_cost
 from pulumi_qpu.client import QaasClient
 from pulumi_qpu.cost import (
+    COST_OUTPUT_KEYS,
     Budget,
     Cost,
     PlatformPrices,
@@ -36,7 +38,8 @@ from pulumi_qpu.cost import (
 from pulumi_qpu.durations import to_wire_duration
 from pulumi_qpu.errors import InvalidBudgetError
 from pulumi_qpu.models import Money, Platform
-from tests.provider.conftest import host_env
+from pulumi_qpu.provider import SessionProvider
+from tests.provider.conftest import host_env, stack_config
 from tests.support.emulator import RunningEmulator
 from tests.support.engine import CheckFailedError, MockEngine
 from tests.support.host import ProviderHost
@@ -680,3 +683,43 @@ def test_the_fleet_example_is_stopped_by_a_stack_budget(host: ProviderHost, tmp_
     engine = _engine(host, tmp_path, **{"qpu:maxCostPerSession": "2 EUR"})
     with pytest.raises(CheckFailedError, match=r"worst case 2\.80 EUR .* on EMU-QSIM-L40S"):
         engine.preview(_fleet)
+
+
+def _provider(emulator: RunningEmulator, **config: str) -> SessionProvider:
+    provider = SessionProvider()
+    request = ConfigureRequest(Config({**stack_config(emulator), **config}, "project"))
+    provider.configure(request)
+    return provider
+
+
+def test_a_sessions_budget_fails_its_max_cost_property(emulator: RunningEmulator) -> None:
+    provider = _provider(emulator)
+    news = {"platform_name": "EMU-AER-16C-128M", "max_duration": "2h", "max_cost": "1 EUR"}
+    failures = [(f.property, f.reason[:22]) for f in provider.check({}, news).failures]
+    provider.close()
+    assert failures == [("max_cost", "worst case 1.80 EUR (0")]
+
+
+def test_the_stack_budget_fails_the_resource_not_a_property(emulator: RunningEmulator) -> None:
+    provider = _provider(emulator, **{"qpu:maxCostPerSession": "1 EUR"})
+    news = {"platform_name": "EMU-AER-16C-128M", "max_duration": "2h"}
+    failures = [(f.property, f.reason[:22]) for f in provider.check({}, news).failures]
+    provider.close()
+    assert failures == [("", "worst case 1.80 EUR (0")]
+
+
+def test_checked_inputs_carry_the_cost_known_before_the_session_exists(
+    emulator: RunningEmulator,
+) -> None:
+    provider = _provider(emulator)
+    news = {"platform_name": "QPU-GARNET-20PQ", "max_duration": "15m"}
+    inputs = provider.check({}, news).inputs
+    provider.close()
+    assert {k: inputs.get(k) for k in COST_OUTPUT_KEYS} == {
+        "currency": "EUR",
+        "price_per_hour": "1800.00",
+        "price_per_shot": "0.00035",
+        "price_per_circuit": "0.30",
+        "worst_case_cost": "450.00",
+        "accrued_cost": None,
+    }
