@@ -19,10 +19,13 @@
 #      when PULUMI_QPU_OFFLINE=1);
 #   else a paragraph saying what to do, and exit status 1.
 # Running it again does nothing new; after the first run it needs no network.
+#
+# PULUMI_QPU_CLI_VERSION=3.139.0 makes steps 3-5 use that version instead of the pinned one
+# (with its own cache folder), e.g. to check the minimum CLI (`make test-floor`).
 set -euo pipefail
 
 # The one place that names the pinned and the minimum CLI versions.
-PINNED_VERSION="3.274.1"
+PINNED_VERSION="${PULUMI_QPU_CLI_VERSION:-3.274.1}"
 MINIMUM_VERSION="3.139.0" # stack config reaches a dynamic provider's configure from 3.139
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -139,8 +142,10 @@ EOF
         say "resolving the module graph"
         go mod tidy >&2
         say "compiling (go build -v lists each package as it is compiled)"
+        # The version lives in sdk's package since about v3.150, in pkg's before (e.g. v3.139):
+        # stamp both (the linker ignores the one that is absent).
         CGO_ENABLED=0 go build -v -trimpath \
-            -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PINNED_VERSION" \
+            -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PINNED_VERSION -X github.com/pulumi/pulumi/pkg/v3/version.Version=v$PINNED_VERSION" \
             -o "$cache/bin/pulumi.new" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi 2>&1 |
             tee "$cache/build.log" |
             awk '{ n++; if (n % 200 == 0) printf "pulumi-cli: %d packages compiled\n", n > "/dev/stderr" }'
