@@ -7,13 +7,13 @@ when ``CI`` is set: there a missing CLI is a failure, because CI must run them.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.support.cli import RealEngine, find_cli
-from tests.support.emulator import RunningEmulator
+from tests.support.emulator import EmulatorFactory, RunningEmulator
 
 
 @pytest.fixture(scope="session")
@@ -50,3 +50,29 @@ def engine(
             monkeypatch.setenv(key, value)
     yield real
     real.cleanup()
+
+
+@pytest.fixture
+def engine_for(
+    cli_dir: Path,
+    emulator_factory: EmulatorFactory,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Callable[[RunningEmulator], RealEngine]]:
+    """Like ``engine``, on an emulator of the test's own (``emulator_factory``'s): for
+    tests that restart it or seed its faults. One engine per test, whose stacks are
+    destroyed before the factory stops the emulator (hence the dependency)."""
+    made: list[RealEngine] = []
+
+    def make(emulator: RunningEmulator) -> RealEngine:
+        assert not made, "one engine per test"
+        real = RealEngine(find_cli(), emulator, tmp_path / "engine")
+        for key, value in real.env().items():
+            if key.startswith("SCW_"):
+                monkeypatch.setenv(key, value)
+        made.append(real)
+        return real
+
+    yield make
+    for real in made:
+        real.cleanup()

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.programs import fleet
-from tests.support.cli import RealEngine, find_cli, live_sessions
+from tests.support.cli import RealEngine, live_sessions
 from tests.support.emulator import EmulatorFactory, RunningEmulator
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
@@ -30,15 +30,10 @@ def persistent(emulator_factory: EmulatorFactory, tmp_path: Path) -> RunningEmul
 
 @pytest.fixture
 def engine_on(
-    cli_dir: Path, persistent: RunningEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[RealEngine]:
-    """Stacks run by the real CLI against ``persistent``; destroyed after the test."""
-    real = RealEngine(find_cli(), persistent, tmp_path / "engine")
-    for key, value in real.env().items():
-        if key.startswith("SCW_"):
-            monkeypatch.setenv(key, value)
-    yield real
-    real.cleanup()
+    engine_for: Callable[[RunningEmulator], RealEngine], persistent: RunningEmulator
+) -> RealEngine:
+    """Stacks run by the real CLI against ``persistent``."""
+    return engine_for(persistent)
 
 
 def test_emulator_restart_between_up_and_destroy_loses_nothing(
