@@ -459,27 +459,27 @@ def budget_failure(
     )
 
 
-def worst_case_line(
-    label: str, platform: str, costs: Mapping[str, object], max_duration: object
-) -> str | None:
+def worst_case_line(label: str, costs: Mapping[str, object], max_duration: object) -> str | None:
     """Return the line a preview prints for a Session to be created or replaced.
 
     ``costs`` are the Session's cost outputs (:func:`cost_outputs`), ``max_duration``
     its canonical input (``None`` when not set, anything else not a string while
-    unknown). ``None`` when the platform's prices are not known yet.
+    unknown). ``None`` when the platform's prices are not known yet. The line names no
+    input value (not the platform, not the duration): the engine prints provider output
+    as is and strips secrets before the provider sees them, so the provider cannot know
+    which inputs a program made secret.
     """
     currency = costs.get("currency")
     per_hour = costs.get("price_per_hour")
     if not isinstance(currency, str) or not isinstance(per_hour, str):
         return None
-    head = f"qpu: {label} on {platform}"
+    head = f"qpu: {label}"
     worst = costs.get("worst_case_cost")
     if isinstance(worst, str):
         if Decimal(per_hour) == 0:
             bound = f"worst case {worst} {currency} (free by the hour)"
         else:
-            hours = _human_duration(int(_duration_seconds(str(max_duration))))
-            bound = f"worst case {worst} {currency} ({per_hour} {currency}/h for {hours})"
+            bound = f"worst case {worst} {currency} ({per_hour} {currency}/h for its max_duration)"
     elif max_duration is None:
         bound = (
             f"worst case unknown until it exists ({per_hour} {currency}/h, no max_duration: "

@@ -332,7 +332,7 @@ class SessionProvider(ResourceProvider):
         if announce and prices is not None:
             name = _resource_name(inputs)
             label = f"session {name}" if name else "a new session"
-            line = worst_case_line(label, prices.platform_name, inputs, known_duration)
+            line = worst_case_line(label, inputs, known_duration)
             if line is not None:
                 _say(line)
 

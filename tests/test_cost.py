@@ -468,26 +468,25 @@ def test_estimate_cost_is_none_when_one_worst_case_cannot_be_known() -> None:
 
 def _line(per_hour: str, max_duration: str | None, **prices: str) -> str | None:
     costs = cost_outputs(_prices(per_hour, **prices), max_duration, accrued=False)
-    return worst_case_line("session analysis", "EMU-AER-16C-128M", costs, max_duration)
+    return worst_case_line("session analysis", costs, max_duration)
 
 
 def test_the_preview_line_says_the_worst_case_and_how_it_is_made() -> None:
     assert _line("0.90", "7200s") == (
-        "qpu: session analysis on EMU-AER-16C-128M: worst case 1.80 EUR (0.90 EUR/h for 2h)"
+        "qpu: session analysis: worst case 1.80 EUR (0.90 EUR/h for its max_duration)"
     )
 
 
 def test_the_preview_line_adds_non_zero_job_prices_as_extra() -> None:
     assert _line("1800", "900s", per_shot="0.00035", per_circuit="0.3") == (
-        "qpu: session analysis on EMU-AER-16C-128M: worst case 450.00 EUR "
-        "(1800.00 EUR/h for 15m), plus 0.00035 EUR per shot and 0.30 EUR per circuit"
+        "qpu: session analysis: worst case 450.00 EUR (1800.00 EUR/h for its max_duration), "
+        "plus 0.00035 EUR per shot and 0.30 EUR per circuit"
     )
 
 
 def test_the_preview_line_of_a_free_platform() -> None:
     assert _line("0", None, per_shot="0.01") == (
-        "qpu: session analysis on EMU-AER-16C-128M: worst case 0.00 EUR (free by the hour), "
-        "plus 0.01 EUR per shot"
+        "qpu: session analysis: worst case 0.00 EUR (free by the hour), plus 0.01 EUR per shot"
     )
 
 
@@ -499,13 +498,13 @@ def test_the_preview_line_without_max_duration_says_the_worst_case_is_unknown() 
 
 def test_the_preview_line_while_max_duration_is_an_unknown_output() -> None:
     costs = cost_outputs(_prices("0.90"), None, accrued=False)
-    line = worst_case_line("session s", "EMU-AER-16C-128M", costs, object())
+    line = worst_case_line("session s", costs, object())
     assert line is not None
     assert "worst case known at up" in line
 
 
 def test_no_preview_line_without_prices() -> None:
-    assert worst_case_line("session s", "p", {}, "3600s") is None
+    assert worst_case_line("session s", {}, "3600s") is None
 
 
 # --- which budget applies -----------------------------------------------------------
@@ -579,8 +578,8 @@ def test_preview_knows_the_worst_case_and_prints_one_line_per_new_session(
     assert result.exports["worst1"] == "450.00"
     assert result.exports["total"] == {"EUR": "451.80"}
     logs = host.logs()
-    assert "qpu: session s0 on EMU-AER-16C-128M: worst case 1.80 EUR (0.90 EUR/h for 2h)" in logs
-    assert logs.count("qpu: session s1 on QPU-GARNET-20PQ: worst case 450.00 EUR") == 1
+    assert "qpu: session s0: worst case 1.80 EUR (0.90 EUR/h for its max_duration)" in logs
+    assert logs.count("qpu: session s1: worst case 450.00 EUR") == 1
 
 
 def test_preview_total_is_unknown_while_a_new_session_has_no_max_duration(
