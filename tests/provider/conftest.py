@@ -1,10 +1,9 @@
-"""Fixtures for the Session provider tests, at three levels.
+"""Fixtures for the Session provider tests, at two levels.
 
 * ``provider``: a fresh :class:`SessionProvider` configured like the host configures it,
   with the emulator's credentials in stack config.
 * ``host``: the SDK's real dynamic provider host over gRPC (tests/support/host.py), with
   the emulator's ``SCW_*`` environment and no scw config file.
-* ``engine``: the mock engine (tests/support/engine.py) on that host, with a state file.
 
 Start-up and stop delays are shortened (emulated seconds at time scale 1), so a create
 that waits for ``running`` takes a fraction of a second.
@@ -20,7 +19,6 @@ from pulumi.dynamic import Config, ConfigureRequest
 
 from pulumi_qpu.provider import SessionProvider
 from tests.support.emulator import RunningEmulator
-from tests.support.engine import MockEngine
 from tests.support.host import ProviderHost
 
 START_DELAY = 0.3
@@ -70,9 +68,3 @@ def host(qpu: RunningEmulator, tmp_path: Path) -> Iterator[ProviderHost]:
     with ProviderHost(host_env(qpu, tmp_path)) as running:
         running.configure({})
         yield running
-
-
-@pytest.fixture
-def engine(host: ProviderHost, tmp_path: Path) -> MockEngine:
-    """The mock engine on ``host``, with its state in ``tmp_path/state.json``."""
-    return MockEngine(host, tmp_path / "state.json")

@@ -6,4 +6,4 @@
 # constructor recursion depth mismatch", which crashed the session at its very end.
 import hypothesis  # noqa: F401
 
-from tests.provider.conftest import engine, host, provider, qpu  # noqa: F401 - shared fixtures
+from tests.provider.conftest import host, provider, qpu  # noqa: F401 - shared fixtures

@@ -1,10 +1,12 @@
-"""Scale: a program of 2,000 Sessions through the engine and the real host, and 1,000
-sessions listed across pages while the emulator injects faults."""
+"""Scale: 1,000 sessions listed across pages while the emulator injects faults.
+
+A big program through the real engine: tests/e2e/test_faults_and_scale.py (200
+Sessions); 2,000 Sessions constructed in one program under plain mocks:
+tests/provider/test_programs.py::test_a_program_declares_two_thousand_sessions."""
 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import pytest
 
@@ -12,14 +14,8 @@ from pulumi_qpu.client import QaasClient
 from tests.reliability.faults import FaultLedger
 from tests.reliability.helpers import (
     Figures,
-    assert_one_live_session_each,
-    fleet,
-    live_by_name,
-    parallel_destroy,
 )
-from tests.support.emulator import EmulatorFactory, RunningEmulator
-from tests.support.engine import MockEngine
-from tests.support.host import ProviderHost
+from tests.support.emulator import EmulatorFactory
 
 PROGRAM_SIZE = 2000
 LISTED = 1000
@@ -71,27 +67,3 @@ def test_listing_a_thousand_sessions_under_faults_misses_and_repeats_none(
     assert set(listed) == set(made)
     assert faults.injected > 0
     assert len(retries) == faults.injected  # each fault cost one retry, none got through
-
-
-@pytest.mark.timeout(150)
-def test_a_program_of_two_thousand_sessions_goes_up_and_is_destroyed(
-    qpu: RunningEmulator, host: ProviderHost, tmp_path: Path
-) -> None:
-    # Without the resource's workaround (it restores pickle's _batch_setitems before
-    # each construction) the SDK's wrapper chain would raise RecursionError near the
-    # 490th Session. Sessions start and stop at once here, so the time is the
-    # provider's and the host's cost per resource, not waiting.
-    qpu.configure(start_delay=0, stop_delay=0)
-    # A rewrite of the whole state file per step would be quadratic; nothing is killed
-    # here, so coarser checkpoints change nothing this test checks.
-    engine = MockEngine(host, tmp_path / "state.json", checkpoint_every=200)
-    result = engine.up(fleet(PROGRAM_SIZE, platform_id=PLATFORM_ID))
-    state = engine.state()
-    assert len(result.ops("create")) == len(state) == PROGRAM_SIZE
-    assert_one_live_session_each(qpu, engine, [f"s{i:03d}" for i in range(PROGRAM_SIZE)])
-    assert len({res["inputs"]["__provider"] for res in state.values()}) == 1
-
-    parallel_destroy(engine, save_every=200)
-    assert engine.state() == {}
-    assert live_by_name(qpu) == {}
-    assert len(qpu.sessions()) == PROGRAM_SIZE

@@ -1,27 +1,35 @@
 """A small stand-in for the Pulumi engine: programs run under ``set_mocks``, dynamic
 resources go to the real provider host, state lives in a JSON file between runs.
 
-Only what the Session tests need, and only in tests (the product never ships an engine):
+The real engine is the judge (tests/e2e, the pinned CLI); this stand-in remains only for
+tests/test_cost.py's previews and checks, which are much faster here. What it plays,
+as the engine does it (pkg/resource/deploy, v3.274.1):
 
 * ``preview``: Check, then Diff against state; nothing is created or changed, values
-  not known yet are unknown in the program (as the real preview shows them).
-* ``up``: Check → Create for new resources; Check → Diff → Update, or replace, for
-  existing ones. A replacement is created from a second Check **with no olds**, as the
-  engine recomputes defaults before replacing (step_generator.go); ``up(replace=[name])``
-  plays ``pulumi up --replace``/taint: Check with no olds, no Diff. Replacement creates
-  the new object first and deletes the old one at the end of the run (the engine's
-  default), or deletes first when Diff says ``deleteBeforeReplace`` or the test asks for
-  it by resource name (the resource option, which the mocks do not pass on). Resources no longer
-  declared are deleted at the end. State is written after every step, as the engine
-  checkpoints, so a run that dies midway leaves what had completed.
+  not known yet are unknown in the program.
+* ``up``: first the deletes left pending by an earlier run (replaced objects whose
+  delete failed or never ran: the engine's pending deletes, done before anything else);
+  then Check → Create for new resources; Check → Diff → Update, or replace, for existing
+  ones. A replacement is created from a second Check **with no olds**; ``up(replace=
+  [name])`` plays ``--replace``: Check with no olds, no Diff. Create-before-delete by
+  default (the old object deleted once the program's steps are done), delete first when
+  Diff says ``deleteBeforeReplace`` or the test names the resource in
+  ``delete_before_replace`` (the option, which the mocks do not pass on). Then what the
+  program no longer declares is deleted. State is written after every step.
 * ``refresh``: Read for every resource in state; an empty id drops it.
-* ``destroy``: Delete for every resource in state, newest first (pending deletes first).
+* ``destroy``: Delete for every resource in state, pending deletes first.
 
-A run that fails ends as the engine's does: operations already under way are waited
-for (their results are checkpointed) before the run returns, so the next run never
-overlaps a straggler of the last; one failure is raised as it was, several as a
-:class:`RunFailedError` listing each.
+A failed run ends as the engine's does: steps under way are waited for (and recorded),
+no new step starts, the replaced objects and the undeclared resources are not deleted;
+one failure is raised as it was, several as a :class:`RunFailedError` listing each.
 
+Not modelled (use the real engine for any of these): parallelism (deletes of undeclared
+resources and of a destroy run one at a time, newest first, where the engine runs them in
+parallel in reverse dependency order); dependencies between resources; the Diff the
+engine runs after a refresh's Read; pending *creates* left by a killed run; resource
+options other than the test's ``delete_before_replace`` (``protect``,
+``retain_on_delete``, ``replace_on_changes``, ``ignore_changes`` ...); the secrets the
+engine strips before each call and re-marks after; stack outputs of a failed run.
 Non-dynamic resources get a fake id and their inputs back, as plain mocks would.
 """
 
@@ -187,21 +195,9 @@ class MockEngine:
         project: str = "project",
         stack: str = "stack",
         config: Mapping[str, str] | None = None,
-        checkpoint_every: int = 1,
     ) -> None:
-        """Use ``host`` (configured here with ``config``) and the state in ``state_path``.
-
-        The state file is rewritten whole after every ``checkpoint_every`` steps (1: after
-        each, as the engine checkpoints) and always when an operation ends, even by
-        failing. Each rewrite costs the whole file, so thousands of resources want a
-        coarser interval; a test that kills a run midway wants the default.
-        """
-        if checkpoint_every < 1:
-            raise ValueError(f"checkpoint_every must be >= 1, not {checkpoint_every}")
-        self.checkpoint_every = checkpoint_every
-        # Steps since the last write, and the resources to write at the next one.
-        self._unsaved = 0
-        self._latest: Mapping[str, Props] | None = None
+        """Use ``host`` (configured here with ``config``) and the state in ``state_path``;
+        the state file is rewritten whole after every step, as the engine checkpoints."""
         self.host = host
         self.state_path = Path(state_path)
         self.project = project
@@ -237,20 +233,6 @@ class MockEngine:
 
     def _save(self, resources: Mapping[str, Props]) -> None:
         """Checkpoint after a step (under the lock, or with no other thread running)."""
-        self._unsaved += 1
-        self._latest = resources
-        if self._unsaved >= self.checkpoint_every:
-            self._write(resources)
-
-    def _flush(self) -> None:
-        """Write what the last checkpoints skipped; called when an operation ends."""
-        with self._lock:
-            if self._latest is not None and self._unsaved:
-                self._write(self._latest)
-
-    def _write(self, resources: Mapping[str, Props]) -> None:
-        self._unsaved = 0
-        self._latest = None
         document = {
             "resources": dict(resources),
             "pending_deletes": [{"urn": urn, "state": old} for urn, old in self._pending],
@@ -278,29 +260,23 @@ class MockEngine:
 
     def preview(self, program: Callable[[], None]) -> RunResult:
         """Plan without changing anything."""
-        return self._checkpointed(lambda: self._run(program, preview=True))
+        return self._run(program, preview=True)
 
     def up(self, program: Callable[[], None], *, replace: Iterable[str] = ()) -> RunResult:
         """Apply the program; ``replace`` names resources to replace (``--replace``)."""
         self.replace = set(replace)
         try:
-            return self._checkpointed(lambda: self._run(program, preview=False))
+            return self._run(program, preview=False)
         finally:
             self.replace = set()
 
     def refresh(self) -> RunResult:
         """Read every resource in state; drop those that are gone."""
-        return self._checkpointed(self._refresh)
+        return self._refresh()
 
     def destroy(self) -> RunResult:
         """Delete everything in state, newest first."""
-        return self._checkpointed(self._destroy)
-
-    def _checkpointed(self, operation: Callable[[], RunResult]) -> RunResult:
-        try:
-            return operation()
-        finally:
-            self._flush()
+        return self._destroy()
 
     def _refresh(self) -> RunResult:
         self._ensure_configured()
@@ -341,6 +317,9 @@ class MockEngine:
         self._ensure_configured()
         result = RunResult()
         resources, self._pending = self._load()
+        if not preview:
+            # The engine deletes what an earlier run left pending before any other step.
+            self._delete_pending(resources, result)
         registered: set[str] = set()
         engine = self
 
@@ -400,8 +379,8 @@ class MockEngine:
         _EXECUTOR.drain()
         result.exports = exports
         if not preview:
-            # Create-before-delete: the replaced objects go last, then what the program
-            # no longer declares, newest first.
+            # Create-before-delete: the objects this run replaced go last, then what the
+            # program no longer declares, newest first.
             self._delete_pending(resources, result)
             for urn in reversed(list(resources)):
                 if urn in registered:
