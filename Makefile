@@ -53,9 +53,12 @@ demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
 
 # The suite on every CPython the machine has (python3.X on PATH, else pyenv's), one venv
-# each under .venvs/; the slow reliability tests are left out. A version that is not
-# found is reported and skipped; the target fails if any version found fails.
+# each under .venvs/. Left out by default: the slow reliability tests, and the tests that
+# drive the real Pulumi CLI (tests/e2e, minutes per version; the CLI, not Python, is what
+# they test): TEST_PYTHONS_ARGS= runs everything. A version that is not found is
+# reported and skipped; the target fails if any version found fails.
 PYTHONS ?= 3.10 3.11 3.12 3.13
+TEST_PYTHONS_ARGS ?= --ignore=tests/reliability --ignore=tests/e2e
 .PHONY: test-pythons
 test-pythons:
 	@failed=""; for v in $(PYTHONS); do \
@@ -67,7 +70,23 @@ test-pythons:
 	  ( test -x .venvs/$$v/bin/python || $$py -m venv .venvs/$$v ) \
 	  && .venvs/$$v/bin/python -m pip install --quiet --upgrade pip \
 	  && .venvs/$$v/bin/python -m pip install --quiet -e '.[dev,emulator]' \
-	  && .venvs/$$v/bin/python -m pytest -q --ignore=tests/reliability \
+	  && .venvs/$$v/bin/python -m pytest -q $(TEST_PYTHONS_ARGS) \
 	  || failed="$$failed $$v"; \
 	done; \
 	if [ -n "$$failed" ]; then echo "== failed on:$$failed"; exit 1; fi; echo "== all passed"
+
+# The minimum pulumi SDK and CLI (pyproject.toml's `pulumi>=`, scripts/pulumi-cli.sh's
+# MINIMUM_VERSION), checked: the real-engine suite with both, the SDK in .venvs/floor, the
+# CLI built into its own cache (.../pulumi-qpu/cli/v$(FLOOR_CLI)). Not in `make test`: a
+# cold build of that CLI takes minutes. FLOOR_SDK=... FLOOR_CLI=... try other versions.
+FLOOR_SDK ?= 3.216.0
+FLOOR_CLI ?= 3.139.0
+.PHONY: test-floor
+test-floor:
+	test -x .venvs/floor/bin/python || $(PYTHON) -m venv .venvs/floor
+	.venvs/floor/bin/python -m pip install --quiet --upgrade pip
+	.venvs/floor/bin/python -m pip install --quiet -e '.[dev,emulator]' 'pulumi==$(FLOOR_SDK)'
+	@cli="$$(PULUMI_QPU_CLI_VERSION=$(FLOOR_CLI) scripts/pulumi-cli.sh)" \
+	  && test "$$("$$cli/pulumi" version)" = "v$(FLOOR_CLI)" \
+	  && echo "== pulumi SDK $$(.venvs/floor/bin/python -c 'import importlib.metadata as m; print(m.version("pulumi"))'), CLI $$("$$cli/pulumi" version)" \
+	  && PULUMI_QPU_CLI="$$cli/pulumi" .venvs/floor/bin/python -m pytest -q tests/e2e
