@@ -79,8 +79,8 @@ test-pythons:
 # MINIMUM_VERSION), checked: the real-engine suite with both, the SDK in .venvs/floor, the
 # CLI built into its own cache (.../pulumi-qpu/cli/v$(FLOOR_CLI)). Not in `make test`: a
 # cold build of that CLI takes minutes. FLOOR_SDK=... FLOOR_CLI=... try other versions.
-FLOOR_SDK ?= 3.216.0
-FLOOR_CLI ?= 3.139.0
+FLOOR_SDK ?= 3.260.0
+FLOOR_CLI ?= 3.181.0
 .PHONY: test-floor
 test-floor:
 	test -x .venvs/floor/bin/python || $(PYTHON) -m venv .venvs/floor

@@ -20,13 +20,17 @@
 #   else a paragraph saying what to do, and exit status 1.
 # Running it again does nothing new; after the first run it needs no network.
 #
-# PULUMI_QPU_CLI_VERSION=3.139.0 makes steps 3-5 use that version instead of the pinned one
-# (with its own cache folder), e.g. to check the minimum CLI (`make test-floor`).
+# PULUMI_QPU_CLI_VERSION=3.181.0 asks for that version instead of the pinned one, e.g. to
+# check the minimum CLI (`make test-floor`): step 2 is skipped, steps 3-5 use that version
+# (with its own cache folder, .../cli/v3.181.0).
 set -euo pipefail
 
 # The one place that names the pinned and the minimum CLI versions.
 PINNED_VERSION="${PULUMI_QPU_CLI_VERSION:-3.274.1}"
-MINIMUM_VERSION="3.139.0" # stack config reaches a dynamic provider's configure from 3.139
+# The minimum: stack config reaches a dynamic provider's configure from 3.139, and the
+# Automation API refuses refresh and destroy of an inline program (what the suite and a
+# demo without the language host run) before 3.181 (README, "The Pulumi CLI").
+MINIMUM_VERSION="3.181.0"
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cache="${PULUMI_QPU_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-qpu/cli/v$PINNED_VERSION}"
@@ -92,7 +96,7 @@ if [ -n "${PULUMI_QPU_CLI:-}" ]; then
 fi
 
 # 2. On PATH and new enough (an older one is reported, then passed over).
-if on_path="$(command -v pulumi 2>/dev/null)"; then
+if [ -z "${PULUMI_QPU_CLI_VERSION:-}" ] && on_path="$(command -v pulumi 2>/dev/null)"; then
     if check_minimum "$on_path"; then
         use "$(cd "$(dirname "$on_path")" && pwd)"
     fi
@@ -142,8 +146,8 @@ EOF
         say "resolving the module graph"
         go mod tidy >&2
         say "compiling (go build -v lists each package as it is compiled)"
-        # The version lives in sdk's package since about v3.150, in pkg's before (e.g. v3.139):
-        # stamp both (the linker ignores the one that is absent).
+        # `pulumi version` reads sdk's variable in recent CLIs (v3.274.1) and pkg's in older
+        # ones (v3.139.0): stamp both (the linker ignores the one a version lacks).
         CGO_ENABLED=0 go build -v -trimpath \
             -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PINNED_VERSION -X github.com/pulumi/pulumi/pkg/v3/version.Version=v$PINNED_VERSION" \
             -o "$cache/bin/pulumi.new" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi 2>&1 |

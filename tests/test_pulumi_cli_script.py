@@ -16,7 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "pulumi-cli.sh"
-MINIMUM = "3.139.0"
+MINIMUM = "3.181.0"
 
 
 def fake_cli(folder: Path, version: str) -> Path:
@@ -66,10 +66,10 @@ def test_a_cli_on_path_older_than_the_minimum_is_passed_over_naming_the_minimum(
 
 
 def test_an_explicit_cli_older_than_the_minimum_is_refused(tmp_path: Path) -> None:
-    old = fake_cli(tmp_path / "old", "3.138.9")
+    old = fake_cli(tmp_path / "old", "3.180.9")
     done = run(tmp_path, [], PULUMI_QPU_CLI=str(old))
     assert done.returncode == 1
-    assert f"'3.138.9'; pulumi-qpu needs at least {MINIMUM}" in done.stderr
+    assert f"'3.180.9'; pulumi-qpu needs at least {MINIMUM}" in done.stderr
 
 
 def test_a_cached_build_is_used_without_building(tmp_path: Path) -> None:
@@ -106,7 +106,7 @@ def test_the_shim_starts_the_sdk_provider_host_with_the_programs_python(tmp_path
     assert port.isdigit(), "the dynamic provider host prints its gRPC port first"
 
 
-@pytest.mark.parametrize("version", ["3.139.0", "3.274.1"])
+@pytest.mark.parametrize("version", ["3.181.0", "3.274.1"])
 def test_the_minimum_and_newer_are_accepted(tmp_path: Path, version: str) -> None:
     fake_cli(tmp_path / "bin", version)
     assert run(tmp_path, [tmp_path / "bin"]).returncode == 0
