@@ -317,7 +317,7 @@ class InputChecker:
         try:
             self.out[key] = to_wire_duration(value)
         except InvalidDurationError as exc:
-            self.fail(key, f"{key}: {exc}")
+            self.fail(key, str(exc))
 
     def _tags(self) -> None:
         value = self.out.get("tags")

@@ -128,6 +128,13 @@ def test_check_without_platform_says_how_to_set_one(provider: SessionProvider) -
     assert "platform_name" in failures(provider)["platform_id"]
 
 
+def test_a_bad_duration_names_the_property_once(provider: SessionProvider) -> None:
+    reason = failures(provider, platform_name=PLATFORM, max_duration="1 hour")["max_duration"]
+    # The engine prints "property max_duration ... has a problem: <reason>": the reason
+    # itself must not start with the name again.
+    assert reason.startswith("invalid duration '1 hour'")
+
+
 def test_check_changes_nothing_remotely(provider: SessionProvider, qpu: RunningEmulator) -> None:
     failures(provider, platform_name=PLATFORM, max_duration="soon", tags=[""])
     checked(provider)
