@@ -194,7 +194,7 @@ class InputChecker:
         if self.out.get("name") == "":
             self.fail("name", "name must not be empty; leave it out for a generated name")
         self._string("model_id", 255)
-        self._string("session_id", 255)
+        self._session_id()
         self._string("resource_key", 1024)
         self._string("platform_name", 255)
         self._deduplication_id()
@@ -222,6 +222,19 @@ class InputChecker:
             self.fail(key, f"{key} must be a string, not {type(value).__name__}")
         elif len(value) > limit:
             self.fail(key, f"{key} is {len(value)} characters long; the limit is {limit}")
+
+    def _session_id(self) -> None:
+        # The API answers a malformed id with a 400 at up; say it at preview instead.
+        if not self._known("session_id"):
+            return
+        value = self.out["session_id"]
+        if not isinstance(value, str) or not _UUID.match(value):
+            self.fail(
+                "session_id",
+                f"session_id must be the UUID of an existing session, not {value!r} "
+                "(list sessions with pulumi_qpu.list_sessions, or leave session_id out "
+                "to create one)",
+            )
 
     def _platform(self) -> None:
         has_id = self.out.get("platform_id") is not None

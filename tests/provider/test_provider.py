@@ -135,6 +135,11 @@ def test_a_bad_duration_names_the_property_once(provider: SessionProvider) -> No
     assert reason.startswith("invalid duration '1 hour'")
 
 
+def test_a_malformed_session_id_fails_at_check(provider: SessionProvider) -> None:
+    reason = failures(provider, platform_name=PLATFORM, session_id="x")["session_id"]
+    assert reason.startswith("session_id must be the UUID of an existing session, not 'x'")
+
+
 def test_check_changes_nothing_remotely(provider: SessionProvider, qpu: RunningEmulator) -> None:
     failures(provider, platform_name=PLATFORM, max_duration="soon", tags=[""])
     checked(provider)

@@ -1,0 +1,48 @@
+"""Inputs a user can get wrong stop ``pulumi preview`` under the real CLI, each named.
+
+The engine prints one line per failed property (``property <name> value {...} has a
+problem: <reason>``); the reason says how to fix it and never repeats the name.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from pulumi_qpu import Session
+from tests.support.cli import RealEngine
+from tests.support.emulator import RunningEmulator
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+
+
+def wrong() -> None:
+    Session(
+        "wrong",
+        platform_name="EMU-AER-H10",
+        max_duration="1 hour",
+        tags="team",  # type: ignore[arg-type]  # the mistake under test
+        on_delete="delete",  # type: ignore[arg-type]
+        session_id="x",
+    )
+
+
+def test_every_wrong_input_is_named_at_preview_and_nothing_is_created(
+    engine: RealEngine, qpu: RunningEmulator
+) -> None:
+    from pulumi import automation as auto
+
+    stack = engine.stack(wrong)
+    with pytest.raises(auto.CommandError) as failure:
+        stack.preview()
+    text = str(failure.value)
+    for expected in (
+        "property platform_name value {EMU-AER-H10} has a problem: no platform is named "
+        "'EMU-AER-H10'; did you mean 'EMU-AER-H100'",
+        "property max_duration value {1 hour} has a problem: invalid duration '1 hour'",
+        "property tags value {team} has a problem: tags must be a list of strings, not str",
+        "property on_delete value {delete} has a problem: on_delete must be one of",
+        "property session_id value {x} has a problem: session_id must be the UUID of an "
+        "existing session",
+    ):
+        assert expected in text, text
+    assert qpu.sessions() == []
