@@ -79,8 +79,11 @@ test-pythons:
 # MINIMUM_VERSION), checked: the real-engine suite with both, the SDK in .venvs/floor, the
 # CLI built into its own cache (.../pulumi-qpu/cli/v$(FLOOR_CLI)). Not in `make test`: a
 # cold build of that CLI takes minutes. FLOOR_SDK=... FLOOR_CLI=... try other versions.
+# The CLI minimum is v3.181.0, but that tag does not build from the Go module proxy
+# (pkg/v3 v3.181.0 uses apitype.TemplateMetadata, absent from sdk/v3 v3.181.0): v3.182.0
+# is the oldest checked.
 FLOOR_SDK ?= 3.260.0
-FLOOR_CLI ?= 3.181.0
+FLOOR_CLI ?= 3.182.0
 .PHONY: test-floor
 test-floor:
 	test -x .venvs/floor/bin/python || $(PYTHON) -m venv .venvs/floor
