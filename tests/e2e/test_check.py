@@ -20,8 +20,8 @@ def wrong() -> None:
         "wrong",
         platform_name="EMU-AER-H10",
         max_duration="1 hour",
-        tags="team",  # type: ignore[arg-type]  # the mistake under test
-        on_delete="delete",  # type: ignore[arg-type]
+        tags="team",  # the mistake under test (a str is a Sequence[str] to mypy)
+        on_delete="delete",
         session_id="x",
     )
 
