@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import runpy
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pulumi
 import pytest
 from pulumi.dynamic import Config, ConfigureRequest
-from pulumi.runtime import rpc
 
-from pulumi_qpu import Session, estimate_cost
+from pulumi_qpu import estimate_cost
 from pulumi_qpu.client import QaasClient
 from pulumi_qpu.cost import (
     COST_OUTPUT_KEYS,
@@ -39,10 +36,8 @@ from pulumi_qpu.durations import to_wire_duration
 from pulumi_qpu.errors import InvalidBudgetError
 from pulumi_qpu.models import Money, Platform
 from pulumi_qpu.provider import SessionProvider
-from tests.provider.conftest import host_env, stack_config
+from tests.provider.conftest import stack_config
 from tests.support.emulator import RunningEmulator
-from tests.support.engine import CheckFailedError, MockEngine
-from tests.support.host import ProviderHost
 
 
 def _prices(
@@ -536,152 +531,6 @@ def test_a_wellformed_budget_waits_for_up_while_the_platform_is_unknown() -> Non
 
 
 # --- in the provider, through the real dynamic provider host ------------------------
-
-
-@pytest.fixture
-def host(emulator: RunningEmulator, tmp_path: Path) -> Iterator[ProviderHost]:
-    """The SDK's provider host on the emulator, short start and stop delays."""
-    emulator.configure(start_delay=0.3, stop_delay=0.1)
-    with ProviderHost(host_env(emulator, tmp_path)) as running:
-        yield running
-
-
-def _engine(host: ProviderHost, tmp_path: Path, **config: str) -> MockEngine:
-    return MockEngine(host, tmp_path / "state.json", config=config)
-
-
-def _sessions(*declared: dict[str, Any]) -> Callable[[], None]:
-    """A program with one Session per dict (named s0, s1, ...) and their summed cost."""
-
-    def program() -> None:
-        sessions = [Session(f"s{i}", **inputs) for i, inputs in enumerate(declared)]
-        pulumi.export("total", estimate_cost(sessions))
-        for i, session in enumerate(sessions):
-            pulumi.export(f"worst{i}", session.worst_case_cost)
-            pulumi.export(f"accrued{i}", session.accrued_cost)
-
-    return program
-
-
-def _session(*, platform: str = "EMU-AER-16C-128M", **inputs: Any) -> dict[str, Any]:
-    return {"platform_name": platform, **inputs}
-
-
-def test_preview_knows_the_worst_case_and_prints_one_line_per_new_session(
-    host: ProviderHost, tmp_path: Path
-) -> None:
-    program = _sessions(
-        _session(max_duration="2h"), _session(platform="QPU-GARNET-20PQ", max_duration="15m")
-    )
-    result = _engine(host, tmp_path).preview(program)
-    assert result.exports["worst0"] == "1.80"
-    assert result.exports["worst1"] == "450.00"
-    assert result.exports["total"] == {"EUR": "451.80"}
-    logs = host.logs()
-    assert "qpu: session s0: worst case 1.80 EUR (0.90 EUR/h for its max_duration)" in logs
-    assert logs.count("qpu: session s1: worst case 450.00 EUR") == 1
-
-
-def test_preview_total_is_unknown_while_a_new_session_has_no_max_duration(
-    host: ProviderHost, tmp_path: Path
-) -> None:
-    result = _engine(host, tmp_path).preview(_sessions(_session(max_duration="2h"), _session()))
-    assert result.exports["total"] == rpc.UNKNOWN
-    assert "worst case unknown until it exists" in host.logs()
-
-
-def test_up_knows_the_worst_case_from_the_api_default_duration(
-    host: ProviderHost, tmp_path: Path
-) -> None:
-    result = _engine(host, tmp_path).up(_sessions(_session()))
-    assert result.exports["worst0"] == "0.90"  # the emulator's default max_duration: 1 h
-    assert result.exports["total"] == {"EUR": "0.90"}
-
-
-def test_a_budget_too_small_stops_preview_naming_the_numbers(
-    host: ProviderHost, tmp_path: Path
-) -> None:
-    program = _sessions(
-        _session(platform="EMU-CUDAQ-4H100SXM", max_duration="2h15m", max_cost="12.50 EUR")
-    )
-    with pytest.raises(CheckFailedError) as info:
-        _engine(host, tmp_path).preview(program)
-    assert (
-        "max_cost: worst case 28.80 EUR (12.80 EUR/h for 2h15m on EMU-CUDAQ-4H100SXM) exceeds "
-        "max_cost 12.50 EUR: set max_duration to at most 58m35s, choose a cheaper platform, "
-        "or raise max_cost to at least 28.80 EUR"
-    ) in str(info.value)
-
-
-def test_the_stack_budget_stops_every_session_above_it(host: ProviderHost, tmp_path: Path) -> None:
-    engine = _engine(host, tmp_path, **{"qpu:maxCostPerSession": "1 EUR"})
-    engine.preview(_sessions(_session(max_duration="1h")))  # 0.90 fits
-    with pytest.raises(CheckFailedError, match=r"exceeds qpu:maxCostPerSession 1\.00 EUR"):
-        engine.preview(_sessions(_session(max_duration="2h")))
-
-
-def test_a_budget_in_another_currency_stops_preview(host: ProviderHost, tmp_path: Path) -> None:
-    program = _sessions(_session(max_duration="1h", max_cost={"amount": "100", "currency": "USD"}))
-    with pytest.raises(CheckFailedError, match="priced in EUR; write the budget in EUR"):
-        _engine(host, tmp_path).preview(program)
-
-
-def test_a_free_platform_fits_a_zero_budget_without_max_duration(
-    host: ProviderHost, tmp_path: Path
-) -> None:
-    program = _sessions(_session(platform="EMU-SAMPLING-L4", max_cost=Decimal(0)))
-    result = _engine(host, tmp_path).preview(program)
-    assert result.exports["worst0"] == "0.00"
-
-
-def test_raising_max_duration_past_the_budget_is_stopped_before_the_update(
-    host: ProviderHost, tmp_path: Path, emulator: RunningEmulator
-) -> None:
-    engine = _engine(host, tmp_path)
-    engine.up(_sessions(_session(max_duration="1h", max_cost="1 EUR")))
-    with pytest.raises(CheckFailedError, match=r"worst case 1\.80 EUR"):
-        engine.up(_sessions(_session(max_duration="2h", max_cost="1 EUR")))
-    assert [s["max_duration"] for s in emulator.sessions()] == ["3600s"]
-
-
-def test_refresh_brings_the_accrued_cost_up_to_date(
-    host: ProviderHost, tmp_path: Path, emulator: RunningEmulator, client: QaasClient
-) -> None:
-    engine = _engine(host, tmp_path)
-    created = engine.up(_sessions(_session(platform="EMU-AER-H100", max_duration="2h")))
-    assert created.exports["accrued0"] == "0.00"
-    (urn,) = engine.state()
-    # Half an hour on the emulator's clock, then the session ends: both ends of the
-    # accrued time are the API's own timestamps (a live session's end is the
-    # provider's clock, which the emulated one does not move).
-    emulator.advance(1800)
-    client.terminate_session(engine.state()[urn]["id"])
-    emulator.advance(1)
-    engine.refresh()
-    accrued = Decimal(engine.state()[urn]["outputs"]["accrued_cost"])
-    assert Decimal("1.60") <= accrued <= Decimal("1.61")  # 3.20 EUR/h for 30 min
-
-
-# --- the fleet example --------------------------------------------------------------
-
-_FLEET = Path(__file__).resolve().parent.parent / "examples" / "fleet" / "__main__.py"
-
-
-def _fleet() -> None:
-    runpy.run_path(str(_FLEET), run_name="__main__")
-
-
-def test_the_fleet_example_exports_its_worst_case_at_preview(
-    host: ProviderHost, tmp_path: Path
-) -> None:
-    preview = _engine(host, tmp_path).preview(_fleet)
-    assert preview.exports["worst_case_cost"] == {"EUR": "4.60"}  # (0.90 + 1.40) x 2 h
-
-
-def test_the_fleet_example_is_stopped_by_a_stack_budget(host: ProviderHost, tmp_path: Path) -> None:
-    engine = _engine(host, tmp_path, **{"qpu:maxCostPerSession": "2 EUR"})
-    with pytest.raises(CheckFailedError, match=r"worst case 2\.80 EUR .* on EMU-QSIM-L40S"):
-        engine.preview(_fleet)
 
 
 def _provider(emulator: RunningEmulator, **config: str) -> SessionProvider:
