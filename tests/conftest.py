@@ -11,25 +11,28 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
 from tests.support.emulator import EmulatorFactory, RunningEmulator, start_emulator
-from tests.support.engine import use_engine_executor
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _engine_executor() -> Iterator[None]:
-    """The mock engine's executor serves the SDK's event loop from the first test on."""
+def _event_loop() -> Iterator[None]:
+    """The SDK's event loop (programs under set_mocks), made once for the whole run."""
     # The SDK finds its loop with asyncio.get_event_loop(), which on Python >= 3.12 warns
     # (an error under filterwarnings) when it has to create one: so create it here.
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    use_engine_executor()
+    # One executor for the whole run: the SDK's mock monitor gives each thread of the
+    # loop's default executor an event loop of its own, left unclosed (a ResourceWarning,
+    # an error here) when an executor that ran work is replaced and its threads end.
+    # Neither is closed at the end: the threads' loops must outlive the test session's
+    # unraisable-exception checks, and the process ends right after them.
+    loop.set_default_executor(ThreadPoolExecutor(thread_name_prefix="pulumi-sdk"))
     yield
-    asyncio.set_event_loop(None)
-    loop.close()
 
 
 @pytest.fixture(scope="session")
