@@ -20,7 +20,7 @@ from tests.support.emulator import EmulatorFactory, RunningEmulator, start_emula
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _event_loop() -> Iterator[None]:
+def _event_loop() -> None:
     """The SDK's event loop (programs under set_mocks), made once for the whole run."""
     # The SDK finds its loop with asyncio.get_event_loop(), which on Python >= 3.12 warns
     # (an error under filterwarnings) when it has to create one: so create it here.
@@ -29,10 +29,9 @@ def _event_loop() -> Iterator[None]:
     # One executor for the whole run: the SDK's mock monitor gives each thread of the
     # loop's default executor an event loop of its own, left unclosed (a ResourceWarning,
     # an error here) when an executor that ran work is replaced and its threads end.
-    # Neither is closed at the end: the threads' loops must outlive the test session's
+    # Neither is ever closed: the threads' loops must outlive the test session's
     # unraisable-exception checks, and the process ends right after them.
     loop.set_default_executor(ThreadPoolExecutor(thread_name_prefix="pulumi-sdk"))
-    yield
 
 
 @pytest.fixture(scope="session")
