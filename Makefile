@@ -36,7 +36,11 @@ unit: $(STAMP)
 e2e: $(STAMP) cli
 	$(BIN)/python -m pytest -q tests/e2e
 
+# Then the suite on every other CPython the machine has (the package claims 3.10 to 3.13).
 test: lint typecheck unit e2e
+	@main=$$($(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])'); \
+	$(MAKE) --no-print-directory test-pythons \
+	  PYTHONS="$$(for v in $(PYTHONS); do [ "$$v" = "$$main" ] || printf '%s ' "$$v"; done)"
 
 emulator: $(STAMP)
 	$(BIN)/qpu-emulator
