@@ -6,7 +6,6 @@ when ``CI`` is set: there a missing CLI is a failure, because CI must run them.
 
 from __future__ import annotations
 
-import gc
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,37 +14,6 @@ import pytest
 
 from tests.support.cli import RealEngine, find_cli
 from tests.support.emulator import EmulatorFactory, RunningEmulator
-
-# An inline program runs in this process: the SDK's language server gives each of its
-# gRPC worker threads an asyncio event loop (pulumi/runtime/sync_await.py) and never
-# closes them. Their self-pipes (AF_UNIX sockets) are collected whenever the garbage
-# collector runs, and pytest would blame whichever test is running then. Only those two
-# are ignored here; any other unclosed resource still fails the test.
-_SDK_LOOP_LEAKS = (
-    r"ignore:Exception ignored in. <socket\.socket fd=\d+, family=1"
-    ":pytest.PytestUnraisableExceptionWarning",
-    r"ignore:Exception ignored in. <function BaseEventLoop\.__del__"
-    ":pytest.PytestUnraisableExceptionWarning",
-)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Ignore the SDK's unclosed thread loops in the real-engine tests (see above)."""
-    here = Path(__file__).parent
-    for item in items:
-        if here in item.path.parents:
-            for leak in _SDK_LOOP_LEAKS:
-                item.add_marker(pytest.mark.filterwarnings(leak))
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _collect_sdk_loops() -> Iterator[None]:
-    """Collect the SDK's loops during the last test's teardown, where the filter holds.
-
-    Left to the end of the session, pytest would report them outside of any test.
-    """
-    yield
-    gc.collect()
 
 
 @pytest.fixture(scope="session")
