@@ -59,14 +59,24 @@ def test_refresh_shows_tags_changed_by_hand(engine: RealEngine, qpu: RunningEmul
     assert by_id(qpu, session_id)["tags"] == ["a"]
 
 
-def test_refresh_records_a_session_terminated_by_hand_and_up_replaces_it(
-    engine: RealEngine, qpu: RunningEmulator
-) -> None:
+def up_then_end_by_hand(
+    engine: RealEngine, qpu: RunningEmulator, *, delete: bool
+) -> tuple[Any, str]:
+    """A stack of one session, up; then the session terminated (and deleted) by hand."""
     stack = engine.stack(one_session())
     first = stack.up().outputs["id"].value
     with client_of(qpu) as client:
         client.terminate_session(first)
-    qpu.advance(5)
+        qpu.advance(5)
+        if delete:
+            client.delete_session(first)
+    return stack, first
+
+
+def test_refresh_records_a_session_terminated_by_hand_and_up_replaces_it(
+    engine: RealEngine, qpu: RunningEmulator
+) -> None:
+    stack, first = up_then_end_by_hand(engine, qpu, delete=False)
     stack.refresh()
     assert engine.resources(stack)[0]["outputs"]["status"] == "stopped"
     again = stack.up()
@@ -78,12 +88,7 @@ def test_refresh_records_a_session_terminated_by_hand_and_up_replaces_it(
 def test_refresh_drops_a_session_deleted_by_hand_and_up_creates_it_again(
     engine: RealEngine, qpu: RunningEmulator
 ) -> None:
-    stack = engine.stack(one_session())
-    first = stack.up().outputs["id"].value
-    with client_of(qpu) as client:
-        client.terminate_session(first)
-        qpu.advance(5)
-        client.delete_session(first)
+    stack, _ = up_then_end_by_hand(engine, qpu, delete=True)
     refreshed = stack.refresh()
     assert refreshed.summary.resource_changes.get("delete") == 1
     assert engine.resources(stack) == []
