@@ -140,7 +140,7 @@ class CommandRunner:
         self.run("refresh", "--yes")
 
     def destroy(self) -> None:
-        """Run `pulumi destroy, then the stack removed`."""
+        """Run `pulumi destroy`, then remove the stack."""
         self.run("destroy", "--yes")
         self.run("stack", "rm", "demo", "--yes")
 
@@ -194,7 +194,7 @@ class InlineRunner:
         self.stack.refresh(on_output=print)
 
     def destroy(self) -> None:
-        """Run `pulumi destroy, then the stack removed`."""
+        """Run `pulumi destroy`, then remove the stack."""
         print("$ pulumi destroy --yes", flush=True)
         self.stack.destroy(on_output=print)
         self.stack.workspace.remove_stack("demo")
