@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, cast
@@ -76,12 +77,17 @@ from pulumi_qpu.errors import (
 from pulumi_qpu.identity import (
     DERIVED_DEDUPLICATION_PREFIX,
     ENDED,
+    HEARTBEAT_SECONDS,
+    creating_mark,
+    creating_tag,
     derived_deduplication_id,
     is_creating_tag,
     matches,
+    new_run,
     obtain_session,
     terminate_quietly,
     user_tags,
+    without_creating_tags,
 )
 from pulumi_qpu.models import BookingDemand, Platform, SessionStatus, wire_duration_seconds
 from pulumi_qpu.models import Session as WireSession
@@ -161,6 +167,9 @@ class _Runtime:
     client: QaasClient | None = None
     platform_ids: dict[str, str] = field(default_factory=dict)
     platforms: dict[str, Platform] = field(default_factory=dict)  # by id, for prices
+    # Sessions a diff of this deployment planned to replace: their replacement's create
+    # walks past them without a warning (identity.obtain_session).
+    replacing: set[str] = field(default_factory=set)
 
 
 _RUNTIME_LOCK = threading.Lock()
@@ -371,6 +380,8 @@ class SessionProvider(ResourceProvider):
             replaces.append("status")
         if not replaces:
             return DiffResult(changes=None if changes else False, replaces=[])
+        with self._runtime().lock:
+            self._runtime().replacing.add(_id)
         # A shared (user-given) deduplication id would hand the replacement the very
         # session being replaced while it lives: end the old one first. (Session also
         # sets the delete_before_replace option, for `--replace`, which skips diff.)
@@ -397,21 +408,35 @@ class SessionProvider(ResourceProvider):
         """POST the session (or adopt ``session_id``), wait as asked, return all outputs.
 
         A session whose deduplication id is derived carries the creating tag until this
-        call is about to return (pulumi_qpu/identity.py). If anything fails after the
-        POST, a session this resource owns is terminated before the error is raised, so
-        nothing is left running outside the state.
+        call is about to return, renewed every heartbeat while it waits
+        (pulumi_qpu/identity.py). If anything fails after the POST, a session this
+        resource owns is terminated before the error is raised; if even that fails, the
+        error says so, and the session keeps its creating tag, so the next ``up`` takes it
+        back and the stack's leftover sweeper (``destroy``) or ``qpu-leftovers`` ends it.
         """
         inputs, secret = unwrap(props)
         client = self._client()
         adopt = inputs.get("session_id")
         given = inputs.get("deduplication_id")
+        heartbeat: _Heartbeat | None = None
         if adopt:
             session, owned, derived = self._adopt(str(adopt), inputs), True, False
         elif given:
             session, owned, derived = self._join(str(given), inputs), False, False
         else:
-            session = obtain_session(client, self._request(inputs), inputs, _say)
+            run = new_run()
+            name = _resource_name(inputs)
+            session = obtain_session(
+                client,
+                self._request(inputs),
+                inputs,
+                _say,
+                run=run,
+                label=name or "this resource",
+                replacing=self._runtime().replacing,
+            )
             owned, derived = True, True
+            heartbeat = _Heartbeat(client, session.id, inputs, run)
         label = _label(inputs, session.id)
         failed = "could not be brought in line with the declaration"
         try:
@@ -419,18 +444,27 @@ class SessionProvider(ResourceProvider):
             if inputs.get("wait_for_running", True) and not inputs.get("booking_demand"):
                 # A booked session stays starting until its slot: accepted is enough.
                 failed = "did not reach running"
-                session = self._wait_running(client, session, inputs, label)
+                session = self._wait_running(client, session, inputs, label, heartbeat)
             if derived:
                 failed = "could not have its creating tag removed"
                 session = self._bring_in_line(session, inputs, keep_creating_tag=False)
         # Any failure after the POST (a wait that ended, a poll or a PATCH that ran out
         # of retries) would leave an owned session running outside every state.
         except QpuError as exc:
-            if owned:
-                terminate_quietly(client, session.id, _say)
+            fate = "it was left as is because its deduplication_id is shared"
+            if owned and terminate_quietly(client, session.id, _say):
                 fate = "it was terminated so that nothing is left running"
-            else:
-                fate = "it was left as is because its deduplication_id is shared"
+            elif derived:
+                fate = (
+                    "it could NOT be terminated and may still run; it carries the creating "
+                    "tag, so the next `pulumi up` takes it back and `pulumi destroy` ends "
+                    f"it, or end it now with `qpu-leftovers --end --session {session.id}`"
+                )
+            elif owned:
+                fate = (
+                    "it could NOT be terminated and may still run: terminate session "
+                    f"{session.id} in the console, or run `pulumi up` again"
+                )
             hint = (
                 "raise create_timeout or set wait_for_running=False"
                 if isinstance(exc, WaitTimeoutError)
@@ -522,17 +556,32 @@ class SessionProvider(ResourceProvider):
         return updated
 
     def _wait_running(
-        self, client: QaasClient, session: WireSession, inputs: Mapping[str, Any], label: str
+        self,
+        client: QaasClient,
+        session: WireSession,
+        inputs: Mapping[str, Any],
+        label: str,
+        heartbeat: _Heartbeat | None,
     ) -> WireSession:
         if session.status == SessionStatus.RUNNING:
             return session
         timeout = _seconds(str(inputs.get("create_timeout") or DEFAULT_CREATE_TIMEOUT))
+
+        def ready(polled: WireSession) -> bool:
+            if heartbeat is not None:
+                heartbeat.on_poll(polled)
+            return polled.status == SessionStatus.RUNNING or polled.status in ENDED
+
         waited: WireSession = client.wait_for_session(
-            session.id,
-            until=(SessionStatus.RUNNING,),
-            timeout=timeout,
-            on_change=_progress(label),
+            session.id, until=ready, timeout=timeout, on_change=_progress(label)
         )
+        if waited.status in ENDED:
+            message = f": {waited.progress_message}" if waited.progress_message else ""
+            raise SessionEndedError(
+                f"session {waited.id} is {waited.status.value}{message}, waiting for running",
+                session_id=waited.id,
+                last_status=waited.status.value,
+            )
         return waited
 
     # --- read ------------------------------------------------------------------------
@@ -637,6 +686,44 @@ class SessionProvider(ResourceProvider):
         if props.get("on_delete") == "terminate_and_delete":
             with contextlib.suppress(NotFoundError):
                 client.delete_session(_id)
+
+
+class _Heartbeat:
+    """Renews a waiting create's creating tag, so other runs see the create is alive.
+
+    Called on every poll of the wait (pulumi_qpu/identity.py says why): PATCHes the tag
+    with the next beat every :data:`HEARTBEAT_SECONDS`, and fails the create if the tag
+    is no longer this run's (another run took the session back at the same moment).
+    """
+
+    def __init__(self, client: QaasClient, session_id: str, inputs: Mapping[str, Any], run: str):
+        self._client = client
+        self._session_id = session_id
+        self._inputs = inputs
+        self._run = run
+        self._beat = 0
+        self._last = time.monotonic()
+
+    def on_poll(self, session: WireSession) -> None:
+        mark = creating_mark(session)
+        if mark is None or mark.run != self._run:
+            raise QpuError(
+                f"session {self._session_id} was taken over by another run while this "
+                "create waited (its creating tag changed); run pulumi up again"
+            )
+        if time.monotonic() - self._last < HEARTBEAT_SECONDS:
+            return
+        self._last = time.monotonic()
+        tag = creating_tag(self._inputs, self._run, self._beat + 1)
+        try:
+            self._client.update_session(
+                self._session_id, tags=[*without_creating_tags(session.tags), tag]
+            )
+        except QpuError as exc:
+            # A missed beat is harmless (three make a create look dead); the wait goes on.
+            _say(f"qpu: could not renew the creating tag of session {self._session_id}: {exc}")
+            return
+        self._beat += 1
 
 
 # --- helpers ------------------------------------------------------------------------

@@ -10,13 +10,21 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
-from tests.support.emulator import EmulatorFactory, RunningEmulator, start_emulator
+# Creates renew their creating tag every 0.5 s and other runs hold them dead after 1.5 s
+# unchanged (pulumi_qpu/identity.py), so that taking back a leftover costs tests seconds,
+# not the 30 s of the default. Set before pulumi_qpu is imported (read at import); the
+# real CLI's provider hosts get it through RealEngine.env.
+HEARTBEAT_SECONDS = "0.5"
+os.environ["PULUMI_QPU_HEARTBEAT_SECONDS"] = HEARTBEAT_SECONDS
+
+from tests.support.emulator import EmulatorFactory, RunningEmulator, start_emulator  # noqa: E402
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -18,7 +18,7 @@ from pulumi.output import UNKNOWN
 from pulumi.runtime import rpc
 
 from pulumi_qpu.errors import QpuError
-from pulumi_qpu.identity import CREATING_TAG, obtain_session
+from pulumi_qpu.identity import CREATING_TAG, new_run, obtain_session
 from pulumi_qpu.models import Session as WireSession
 from pulumi_qpu.provider import (
     INPUT_KEYS,
@@ -234,7 +234,7 @@ def test_create_without_waiting_returns_a_starting_session(
 def _leftover(provider: SessionProvider, inputs: dict[str, Any]) -> WireSession:
     """What a create killed after its POST leaves: a session with the creating tag."""
     request = {**provider._request(inputs), "tags": inputs.get("tags")}
-    return obtain_session(provider._client(), request, inputs, lambda _: None)
+    return obtain_session(provider._client(), request, inputs, lambda _: None, run=new_run())
 
 
 def test_create_adopts_the_session_an_interrupted_create_left(

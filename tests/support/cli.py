@@ -108,6 +108,8 @@ class RealEngine:
             "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
             # The shim runs the provider host with this interpreter (pulumi-qpu installed).
             "PULUMI_PYTHON_CMD": sys.executable,
+            # Short heartbeats, as in this process (tests/conftest.py).
+            "PULUMI_QPU_HEARTBEAT_SECONDS": os.environ.get("PULUMI_QPU_HEARTBEAT_SECONDS", "0.5"),
             **self.extra_env,
         }
         return {key: value for key, value in env.items() if key not in self.unset_env}
