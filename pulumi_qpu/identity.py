@@ -345,8 +345,7 @@ def obtain_session(
                     f"qpu: session {session.id}, made earlier for {label}, is live and "
                     "is kept: a replacement's old session is ended by the engine after "
                     "this create; if no state holds it (after `pulumi state delete`), "
-                    f'adopt it with session_id="{session.id}" or end it with '
-                    f"`qpu-leftovers --end --session {session.id}`"
+                    f"end it with `qpu-leftovers --end --force --session {session.id}`"
                 )
             walked.append(session.id)
             dedup = derived_deduplication_id(key, after=session.id)
@@ -388,7 +387,7 @@ def obtain_session(
     raise QpuError(
         f"could not obtain a fresh session for {label} after {MAX_STEPS} attempts: each "
         f"returned a live session made earlier for it, which it must not end ({listed}). "
-        "End those no state holds (`qpu-leftovers --end --session <id>`, or terminate "
+        "End those no state holds (`qpu-leftovers --end --force --session <id>`, or terminate "
         "them in the console), or set deduplication_id explicitly"
     )
 

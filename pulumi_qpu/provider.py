@@ -92,6 +92,7 @@ from pulumi_qpu.identity import (
 from pulumi_qpu.models import BookingDemand, Platform, SessionStatus, wire_duration_seconds
 from pulumi_qpu.models import Session as WireSession
 from pulumi_qpu.retry import PULUMI_RETRY_POLICY
+from pulumi_qpu.watchdog import watch_engine
 
 __all__ = [
     "CONFIG_KEYS",
@@ -204,6 +205,7 @@ class SessionProvider(ResourceProvider):
                 if runtime is None:
                     runtime = _Runtime()
                     self.__dict__["_qpu_runtime"] = runtime
+                    watch_engine()
         return runtime
 
     def configure(self, req: ConfigureRequest) -> None:

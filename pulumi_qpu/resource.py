@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from pulumi_qpu.durations import DurationInput
 from pulumi_qpu.provider import OUTPUT_KEYS, SessionProvider
+from pulumi_qpu.sweeper import ensure_sweeper
 
 __all__ = ["Session", "SessionArgs"]
 
@@ -271,6 +272,9 @@ class Session(pulumi.dynamic.Resource, module="qpu", name="Session"):
         for key in OUTPUT_KEYS:
             if key != "id":
                 props.setdefault(key, None)
+        # The stack's leftover sweeper: destroy ends what interrupted creates left running.
+        organization = pulumi.get_organization() or "organization"
+        ensure_sweeper(f"{organization}/{pulumi.get_project()}/{pulumi.get_stack()}")
         _restore_pickler()
         super().__init__(
             _PROVIDER, resource_name, props, _options(opts, values["deduplication_id"])

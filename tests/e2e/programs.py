@@ -12,14 +12,26 @@ from pulumi_qpu import Session
 
 
 def fleet() -> None:
-    """``count`` Sessions ``s000``... on ``platform`` (config), each exported by name."""
+    """``count`` Sessions ``s000``... on ``platform`` (config), each exported by name.
+
+    Also from the config: ``tag``, ``wait`` (wait_for_running), ``create_timeout``, and
+    ``retain`` (the retain_on_delete option).
+    """
     config = pulumi.Config()
     count = int(config.get("count") or "3")
     platform = config.get("platform") or "EMU-AER-16C-128M"
     tag = config.get("tag") or "fleet"
     wait = (config.get("wait") or "true") == "true"
+    retain = (config.get("retain") or "false") == "true"
     sessions = {
-        f"s{i:03d}": Session(f"s{i:03d}", platform_name=platform, tags=[tag], wait_for_running=wait)
+        f"s{i:03d}": Session(
+            f"s{i:03d}",
+            platform_name=platform,
+            tags=[tag],
+            wait_for_running=wait,
+            create_timeout=config.get("create_timeout"),
+            opts=pulumi.ResourceOptions(retain_on_delete=retain),
+        )
         for i in range(count)
     }
     pulumi.export("ids", {name: session.id for name, session in sessions.items()})
