@@ -92,8 +92,8 @@ class Leftover:
 
     Attributes:
         session: the session as last read (at the end of the window).
-        mark: its creating tag, parsed (``mark.stack`` is None for a tag written by a
-            provider older than 0.4, which named no stack).
+        mark: its creating tag, parsed (``mark.stack`` is None for a tag written by an
+            earlier pulumi-qpu, which named no stack).
         verdict: always ``"stale"``: the create that made it is dead.
         watched: seconds the tag was seen unchanged (at least the window).
 
@@ -115,9 +115,9 @@ class Leftover:
         return self.mark.stack
 
     def describe(self) -> str:
-        """One line naming the session, never an input value beyond its name and status."""
+        """Name the session: its id and, if it has one, its name."""
         name = f" ({self.session.name})" if self.session.name else ""
-        return f"session {self.id}{name}, {self.session.status.value}"
+        return f"session {self.id}{name}"
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,7 @@ class Survey:
             project), with why and the fix.
         unread: ids whose last read failed, with the error: not known to be leftovers.
         older_tags: tagged sessions left out by the ``stack`` filter because their tag,
-            written by a provider older than 0.4, names no stack.
+            written by an earlier pulumi-qpu, names no stack.
 
     """
 
@@ -248,7 +248,7 @@ def survey(
                 result.passed_over[session.id] = (
                     "its creating tag names another stack"
                     if mark.stack is not None
-                    else "its creating tag (older than 0.4) names no stack"
+                    else "its creating tag, written by an earlier pulumi-qpu, names no stack"
                 )
             continue
         watched[session.id] = (session, mark)
@@ -312,7 +312,7 @@ def end_leftovers(
             )
             continue
         if terminate_quietly(client, leftover.id, say):
-            say(f"qpu: ended leftover {leftover.describe()}")
+            say(f"qpu: ended leftover {leftover.describe()}, made by a create that is dead")
         else:
             failed.append(leftover.id)
     return failed
@@ -530,15 +530,24 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             found = survey(client, stack=stack, session_ids=args.sessions, window=window)
         except QpuError as exc:
             return _fail(err, f"could not list the sessions of project {config.project_id}: {exc}")
-        prices = _prices(client, found.leftovers) if found.leftovers else {}
+        report = _Report(
+            found,
+            _prices(client, found.leftovers) if found.leftovers else {},
+            args.end,
+            stack,
+            datetime.now(timezone.utc),
+        )
+        if not args.json:
+            # What is about to be ended is shown before it is.
+            out.write(report.listing())
+            out.flush()
         not_ended: list[str] = []
         if args.end and found.leftovers:
             not_ended = end_leftovers(client, found.leftovers, lambda line: _say(err, line))
-    report = _Report(found, prices, args.end, not_ended, stack, datetime.now(timezone.utc))
     if args.json:
-        out.write(json.dumps(report.document(), indent=2) + "\n")
+        out.write(json.dumps(report.document(not_ended), indent=2) + "\n")
     else:
-        out.write(report.text())
+        out.write(report.summary(not_ended))
     refused = bool(args.end and found.passed_over)
     if not_ended or found.missing or found.unread or refused:
         return EXIT_ERROR
@@ -596,10 +605,11 @@ def _human_age(seconds: float | None) -> str:
 
 @dataclass(frozen=True)
 class _Report:
+    """What one run of the command found, as text or JSON."""
+
     found: Survey
     prices: Mapping[str, PlatformPrices]
     end: bool
-    not_ended: list[str]
     stack: str | None
     now: datetime
 
@@ -627,18 +637,20 @@ class _Report:
             "currency": prices.currency if hourly is not None and prices else None,
             "price_per_hour": hourly,
             "accrued_cost": spent.text if spent else None,
-            "ended": self.end and session.id not in self.not_ended,
         }
 
-    def document(self) -> dict[str, Any]:
+    def document(self, not_ended: list[str]) -> dict[str, Any]:
         found = self.found
+        rows = [self._row(leftover) for leftover in found.leftovers]
+        for row in rows:
+            row["ended"] = self.end and row["session_id"] not in not_ended
         return {
             "project_id": found.project_id,
             "stack": self.stack,
             "window_seconds": found.window,
             "mode": "end" if self.end else "dry-run",
-            "leftovers": [self._row(leftover) for leftover in found.leftovers],
-            "not_ended": list(self.not_ended),
+            "leftovers": rows,
+            "not_ended": list(not_ended),
             "alive": [s.id for s in found.alive],
             "ended_while_watched": [s.id for s in found.ended],
             "passed_over": dict(found.passed_over),
@@ -647,33 +659,38 @@ class _Report:
             "older_tags": [s.id for s in found.older_tags],
         }
 
-    def text(self) -> str:
+    def listing(self) -> str:
+        """Return the leftovers found, one row each (printed before any is ended)."""
         found = self.found
-        lines: list[str] = []
         whose = f" of stack {self.stack}" if self.stack else ""
         if not found.leftovers:
-            lines.append(f"no leftover sessions{whose} in project {found.project_id}")
-        else:
-            count = len(found.leftovers)
+            return f"no leftover sessions{whose} in project {found.project_id}\n"
+        count = len(found.leftovers)
+        lines = [
+            f"{count} leftover session{'s' if count > 1 else ''}{whose} in project "
+            f"{found.project_id}: creating tag unchanged for {found.window:g} s, so the "
+            "create that made each is dead and no state holds it",
+            *self._table([self._row(leftover) for leftover in found.leftovers]),
+        ]
+        return "\n".join(lines) + "\n"
+
+    def summary(self, not_ended: list[str]) -> str:
+        """Return what was done, what was left alone and why (printed last)."""
+        found = self.found
+        lines: list[str] = []
+        count = len(found.leftovers)
+        if count and not self.end:
             lines.append(
-                f"{count} leftover session{'s' if count > 1 else ''}{whose} in project "
-                f"{found.project_id}: creating tag unchanged for {found.window:g} s, so the "
-                "create that made each is dead and no state holds it"
+                "dry run: nothing was ended; run again with --end (and the same filters) "
+                "to end them"
             )
-            lines += self._table([self._row(leftover) for leftover in found.leftovers])
-            if not self.end:
+        elif count:
+            lines.append(f"ended {count - len(not_ended)} of {count}")
+            if not_ended:
                 lines.append(
-                    "dry run: nothing was ended; run again with --end (and the same "
-                    "filters) to end them"
+                    f"could NOT end {', '.join(not_ended)}: see the errors above, then run "
+                    "again or terminate them in the Scaleway console"
                 )
-            else:
-                ended = count - len(self.not_ended)
-                lines.append(f"ended {ended} of {count}")
-                if self.not_ended:
-                    lines.append(
-                        f"could NOT end {', '.join(self.not_ended)}: see the errors above, "
-                        "then run again or terminate them in the Scaleway console"
-                    )
         if found.alive:
             count = len(found.alive)
             lines.append(
@@ -686,8 +703,8 @@ class _Report:
             )
         if found.older_tags:
             lines.append(
-                f"{len(found.older_tags)} tagged session(s) were left out: their tag, from a "
-                "pulumi-qpu older than 0.4, names no stack; run without --stack to see them"
+                f"{len(found.older_tags)} tagged session(s) were left out: their tag, from an "
+                "earlier pulumi-qpu, names no stack; run without --stack to see them"
             )
         verb = "not ended" if self.end else "not a leftover"
         lines += [f"{session_id}: {verb}: {why}" for session_id, why in found.passed_over.items()]
@@ -697,7 +714,7 @@ class _Report:
             f"leftover; run again: {why}"
             for session_id, why in found.unread.items()
         ]
-        return "\n".join(lines) + "\n"
+        return "".join(line + "\n" for line in lines)
 
     @staticmethod
     def _table(rows: list[dict[str, Any]]) -> list[str]:

@@ -265,7 +265,7 @@ def test_every_session_is_watched_in_one_window_not_one_each(
 def test_a_session_made_by_a_provider_older_than_the_stack_in_its_tag_is_found(
     client: QaasClient, qpu: RunningEmulator, cli_env: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # Versions < 0.4 wrote pulumi-qpu:creating:<fingerprint> only: no stack to match.
+    # Earlier versions wrote pulumi-qpu:creating:<fingerprint> only: no stack to match.
     old = untagged(client, "old")
     client.update_session(old.id, tags=["team:q", f"{CREATING_TAG}:0123456789abcdef"])
     assert [leftover.id for leftover in find_leftovers(client)] == [old.id]
