@@ -451,6 +451,13 @@ def test_the_command_runs_as_a_console_script_and_as_a_module(
         assert [row["session_id"] for row in json.loads(done.stdout)["leftovers"]] == [made.id]
 
 
+def test_the_command_does_not_import_pulumi() -> None:
+    # It starts in a fraction of a second, and runs where only the client is installed.
+    code = "import sys, pulumi_qpu.leftovers; print('pulumi' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
+
+
 def test_no_secret_key_is_one_line_naming_the_fix(
     cli_env: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
