@@ -519,7 +519,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except MissingConfigurationError as exc:
         return _fail(err, _missing(exc))
     except (ConfigurationError, InvalidInputError) as exc:
-        return _fail(err, str(exc))
+        return _fail(err, _as_options(str(exc)))
     window = STALE_AFTER if args.window is None else args.window
     with QaasClient.from_config(config) as client:
         err.write(
@@ -554,6 +554,13 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if found.leftovers and not args.end:
         return EXIT_LEFTOVERS_FOUND
     return EXIT_OK
+
+
+def _as_options(message: str) -> str:
+    # resolve_config names its arguments; here they were given as options.
+    for name in ("project_id", "api_url", "profile"):
+        message = message.replace(f"argument {name}", f"option --{name.replace('_', '-')}")
+    return message
 
 
 def _missing(exc: MissingConfigurationError) -> str:

@@ -488,6 +488,18 @@ def test_a_refused_key_is_one_line_without_the_key(
     assert "Traceback" not in err
 
 
+def test_a_malformed_option_is_named_as_the_option(
+    cli_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "--project-id", "nope")
+    assert code == EXIT_ERROR
+    assert out == ""
+    assert err == (
+        "qpu-leftovers: error: project_id from option --project-id is invalid: 'nope' is "
+        "not a UUID like 11111111-2222-3333-4444-555555555555\n"
+    )
+
+
 def test_a_window_shorter_than_three_heartbeats_is_warned_about(
     cli_env: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
