@@ -83,7 +83,7 @@ EXIT_ERROR: Final = 2
 """A leftover could not be ended, a session asked for could not be, or the API failed."""
 
 _STACK_HASH: Final = re.compile(r"^[0-9a-f]{12}$")
-_STACK_PART: Final = re.compile(r"^[A-Za-z0-9_.-]+$")
+_STACK_PART: Final = re.compile(r"^[^/\s]+$")
 
 
 @dataclass(frozen=True)
@@ -132,6 +132,8 @@ class Survey:
             the window): never leftovers, left alone.
         ended: tagged sessions that stopped or were deleted while watched.
         passed_over: ids asked for (``session_ids``) that are not leftovers, with why.
+        untagged: the sessions asked for that are live and carry no creating tag (also
+            in ``passed_over``): what ``qpu-leftovers --end --force`` ends.
         missing: ids asked for that cannot be found (no such session, or another
             project), with why and the fix.
         unread: ids whose last read failed, with the error: not known to be leftovers.
@@ -146,6 +148,7 @@ class Survey:
     alive: list[Session] = field(default_factory=list)
     ended: list[Session] = field(default_factory=list)
     passed_over: dict[str, str] = field(default_factory=dict)
+    untagged: list[Session] = field(default_factory=list)
     missing: dict[str, str] = field(default_factory=dict)
     unread: dict[str, str] = field(default_factory=dict)
     older_tags: list[Session] = field(default_factory=list)
@@ -236,9 +239,11 @@ def survey(
             continue
         if mark is None:
             if session.id in wanted_ids:
+                result.untagged.append(session)
                 result.passed_over[session.id] = (
                     "it carries no creating tag: a create returned it, so a state may hold "
-                    "it; if none does, adopt it (session_id=) or terminate it in the console"
+                    "it; if none does (after `pulumi state delete`), adopt it "
+                    "(session_id=) or end it with --end --force"
                 )
             continue
         if wanted_stack is not None and mark.stack != wanted_stack:
@@ -472,6 +477,14 @@ def build_parser() -> argparse.ArgumentParser:
         "beat (a retry, a slow reply) would make a live create look dead, and --end would "
         "end the session a running `pulumi up` is waiting for",
     )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="with --end, also end the sessions named with --session that carry no creating "
+        "tag: a create returned them, so a state may hold them; use it only when you know "
+        "none does (after `pulumi state delete`). A session a live run is creating is "
+        "never ended",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     parser.add_argument("--api-url", help="the API base URL (default: SCW_API_URL, scw file)")
     parser.add_argument("--profile", help="the scw config profile (default: SCW_PROFILE)")
@@ -501,6 +514,8 @@ def _fail(err: TextIO, message: str) -> int:
 
 
 def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if args.force and not args.sessions:
+        return _fail(err, "--force ends only sessions named with --session <id>; name each one")
     if args.window is not None and not args.window > 0:
         return _fail(err, f"--window {args.window:g} is not a positive number of seconds")
     if args.window is not None and args.window < STALE_AFTER:
@@ -530,12 +545,14 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             found = survey(client, stack=stack, session_ids=args.sessions, window=window)
         except QpuError as exc:
             return _fail(err, f"could not list the sessions of project {config.project_id}: {exc}")
+        forced = found.untagged if args.force else []
         report = _Report(
             found,
             _prices(client, found.leftovers) if found.leftovers else {},
             args.end,
             stack,
             datetime.now(timezone.utc),
+            [session.id for session in forced],
         )
         if not args.json:
             # What is about to be ended is shown before it is.
@@ -544,16 +561,31 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         not_ended: list[str] = []
         if args.end and found.leftovers:
             not_ended = end_leftovers(client, found.leftovers, lambda line: _say(err, line))
+        if args.end:
+            not_ended += _end_untagged(client, forced, lambda line: _say(err, line))
     if args.json:
         out.write(json.dumps(report.document(not_ended), indent=2) + "\n")
     else:
         out.write(report.summary(not_ended))
-    refused = bool(args.end and found.passed_over)
+    refused = bool(args.end and set(found.passed_over) - set(report.forced))
     if not_ended or found.missing or found.unread or refused:
         return EXIT_ERROR
     if found.leftovers and not args.end:
         return EXIT_LEFTOVERS_FOUND
     return EXIT_OK
+
+
+def _end_untagged(
+    client: QaasClient, sessions: Sequence[Session], say: Callable[[str], None]
+) -> list[str]:
+    """End sessions named with ``--force`` (no creating tag); return those not ended."""
+    failed: list[str] = []
+    for session in sessions:
+        if terminate_quietly(client, session.id, say):
+            say(f"qpu: ended session {session.id} (no creating tag; --force)")
+        else:
+            failed.append(session.id)
+    return failed
 
 
 def _as_options(message: str) -> str:
@@ -619,6 +651,7 @@ class _Report:
     end: bool
     stack: str | None
     now: datetime
+    forced: list[str]
 
     def _row(self, leftover: Leftover) -> dict[str, Any]:
         session = leftover.session
@@ -660,7 +693,12 @@ class _Report:
             "not_ended": list(not_ended),
             "alive": [s.id for s in found.alive],
             "ended_while_watched": [s.id for s in found.ended],
-            "passed_over": dict(found.passed_over),
+            "passed_over": {
+                session_id: why
+                for session_id, why in found.passed_over.items()
+                if session_id not in self.forced
+            },
+            "forced": [i for i in self.forced if self.end and i not in not_ended],
             "missing": dict(found.missing),
             "unread": dict(found.unread),
             "older_tags": [s.id for s in found.older_tags],
@@ -714,7 +752,15 @@ class _Report:
                 "earlier pulumi-qpu, names no stack; run without --stack to see them"
             )
         verb = "not ended" if self.end else "not a leftover"
-        lines += [f"{session_id}: {verb}: {why}" for session_id, why in found.passed_over.items()]
+        for session_id, why in found.passed_over.items():
+            if session_id not in self.forced:
+                lines.append(f"{session_id}: {verb}: {why}")
+            elif not self.end:
+                lines.append(f"{session_id}: no creating tag; --end --force would end it")
+            elif session_id not in not_ended:
+                lines.append(f"{session_id}: ended (no creating tag; --force)")
+            else:
+                lines.append(f"{session_id}: could NOT be ended; see the errors above")
         lines += [f"{session_id}: {why}" for session_id, why in found.missing.items()]
         lines += [
             f"{session_id}: could not be read at the end of the window, not known to be a "

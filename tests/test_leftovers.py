@@ -201,6 +201,9 @@ def test_a_live_create_renewing_its_tag_is_neither_listed_nor_ended(
         assert code == EXIT_OK
         assert "1 session is being created right now by a live run: left alone" in out
         assert made["id"] in out
+        code, out, _ = run(capsys, "--end", "--force", "--session", made["id"])
+        assert code == EXIT_ERROR
+        assert f"{made['id']}: not ended: a live run is creating it right now" in out
         assert statuses(qpu)[made["id"]] in LIVE
     finally:
         host.kill()
@@ -326,6 +329,36 @@ def test_end_refuses_a_named_session_that_is_not_a_leftover(
     assert code == EXIT_ERROR
     assert f"{kept.id}: not ended: it carries no creating tag" in out
     assert statuses(qpu)[kept.id] in LIVE
+
+
+def test_force_ends_a_named_session_without_the_tag_and_nothing_else(
+    client: QaasClient, qpu: RunningEmulator, cli_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # After `pulumi state delete`: the user knows no state holds this one.
+    forgotten, held = untagged(client, "forgotten"), untagged(client, "held")
+    code, out, _ = run(capsys, "--force", "--session", forgotten.id)
+    assert code == EXIT_OK
+    assert f"{forgotten.id}: no creating tag; --end --force would end it" in out
+    assert live_ids(qpu) == {forgotten.id, held.id}, "a dry run ends nothing"
+    code, out, err = run(capsys, "--end", "--force", "--session", forgotten.id)
+    assert code == EXIT_OK
+    assert f"{forgotten.id}: ended (no creating tag; --force)" in out
+    assert f"qpu: ended session {forgotten.id}" in err
+    assert live_ids(qpu) == {held.id}
+
+
+def test_force_without_a_named_session_is_refused(
+    client: QaasClient, qpu: RunningEmulator, cli_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    held = untagged(client, "held")
+    code, out, err = run(capsys, "--end", "--force")
+    assert code == EXIT_ERROR
+    assert out == ""
+    assert err == (
+        "qpu-leftovers: error: --force ends only sessions named with --session <id>; "
+        "name each one\n"
+    )
+    assert live_ids(qpu) == {held.id}
 
 
 def test_a_named_session_that_does_not_exist_is_an_error(

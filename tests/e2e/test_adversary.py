@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.cli import RealEngine, find_cli, live_sessions
+from tests.support.cli import RealEngine, find_cli, live_sessions, qpu_leftovers
 from tests.support.emulator import RunningEmulator
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(400)]
@@ -151,8 +151,18 @@ def test_state_delete_then_up_names_the_session_left_running(
     assert second != first
     text = "\n".join(printed)
     assert first in text
-    assert f"qpu-leftovers --end --force --session {first}" in text
+    command = f"qpu-leftovers --end --force --session {first}"
+    assert command in text
     assert {s["id"] for s in live_sessions(qpu)} == {first, second}
+
+    # The command named ends it; without --force it is refused (no tag: a state may hold it).
+    refused = qpu_leftovers(engine, "--end", "--session", first)
+    assert refused.returncode == 2
+    assert f"{first}: not ended: it carries no creating tag" in refused.stdout
+    ended = qpu_leftovers(engine, *command.split()[1:])
+    assert ended.returncode == 0, ended.stdout + ended.stderr
+    assert {s["id"] for s in live_sessions(qpu)} == {second}
+    assert held(engine, stack) == {second}
 
 
 def test_retained_replacements_never_block_the_next_up(

@@ -1,29 +1,26 @@
-"""A `pulumi up` killed mid-create and cancelled leaves sessions no state holds:
-``qpu-leftovers`` lists them and ``qpu-leftovers --end`` ends them.
+"""Sessions no state holds, found and ended with ``qpu-leftovers`` as a user runs it (the
+console script, the credentials in the environment); the emulator's records are the
+oracle.
 
-The run and every process it started are SIGKILLed while its creates wait for
-`running`, as when a machine is lost; ``pulumi cancel`` removes the backend's lock. The state holds
-pending creates and no session; the sessions the run made keep their creating tag,
-unchanged from then on. The command runs as a user runs it (the console script, the
-credentials in the environment), and the emulator's records are the oracle.
+A `pulumi up` SIGKILLed while its creates wait for `running` (its process group: the
+provider host, in a group of its own, exits with its engine), then `pulumi cancel`: the
+state holds pending creates and no session, the sessions made keep a creating tag that
+no longer changes. ``qpu-leftovers`` lists them; ``--end`` ends them. (``pulumi state
+delete`` and ``--end --force``: tests/e2e/test_adversary.py.)
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from pulumi_qpu.client import QaasClient
 from pulumi_qpu.identity import CREATING_TAG, new_run, obtain_session, stack_hash
-from tests.support.cli import RealEngine, live_sessions
+from tests.support.cli import RealEngine, live_sessions, qpu_leftovers
 from tests.support.emulator import RunningEmulator
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
@@ -31,52 +28,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 COUNT = 6
 UNDER_WAY = 4  # the provider host runs 4 creates at once: the kill finds 4 waiting
 PLATFORM = "EMU-AER-16C-128M"
-
-
-def qpu_leftovers(engine: RealEngine, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run the console script with the environment the CLI had (credentials, heartbeat)."""
-    script = Path(sys.executable).parent / "qpu-leftovers"
-    return subprocess.run(
-        [str(script), *args],
-        env={**os.environ, **engine.env()},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
-def descendants(root: int) -> list[int]:
-    """Every process below ``root``, whatever its process group (from /proc)."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            # "pid (comm) state ppid ...": comm may hold spaces, so split after its ")".
-            fields = stat.read_text().rpartition(")")[2].split()
-        except OSError:
-            continue  # ended meanwhile
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, queue = [], [root]
-    while queue:
-        for child in children.get(queue.pop(), []):
-            found.append(child)
-            queue.append(child)
-    return found
-
-
-def kill_machine(run: subprocess.Popen[str]) -> str:
-    """SIGKILL the run and everything it started, as a lost machine would; its output.
-
-    The CLI starts each plugin in a process group of its own (``Setpgid``, pulumi
-    sdk/go/common/util/cmdutil/child_unix.go), so killing the run's group alone leaves
-    the provider host running, orphaned, its creates still waiting and beating.
-    """
-    below = descendants(run.pid)
-    os.killpg(run.pid, signal.SIGKILL)
-    for pid in below:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    return run.communicate()[0]
 
 
 def tagged(qpu: RunningEmulator) -> set[str]:
@@ -114,7 +65,8 @@ def test_up_killed_mid_create_then_cancelled_leaves_sessions_qpu_leftovers_lists
     while len(qpu.sessions()) < 2 + UNDER_WAY and time.monotonic() < deadline:
         assert run.poll() is None, run.communicate()[0]
         time.sleep(0.2)
-    output = kill_machine(run)
+    os.killpg(run.pid, signal.SIGKILL)
+    output = run.communicate()[0]
     engine.pulumi(stack, "cancel", "--yes")
     assert engine.resources(stack) == [], "no state holds what the killed run made"
     made = tagged(qpu) - {other.id}

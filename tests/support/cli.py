@@ -239,3 +239,16 @@ class RealEngine:
 def live_sessions(emulator: RunningEmulator) -> list[dict[str, Any]]:
     """Sessions still billing (starting or running)."""
     return [s for s in emulator.sessions() if s["status"] in ("starting", "running")]
+
+
+def qpu_leftovers(engine: RealEngine, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the ``qpu-leftovers`` console script as a user of ``engine``'s stacks would:
+    the same credentials and heartbeat in the environment."""
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "qpu-leftovers"), *args],
+        env={**os.environ, **engine.env()},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
