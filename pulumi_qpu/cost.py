@@ -127,7 +127,10 @@ def format_amount(amount: Decimal, currency: str) -> str:
     """
     exponent = min(amount.normalize().as_tuple().exponent, minor_unit(currency).as_tuple().exponent)
     assert isinstance(exponent, int)  # finite amounts only: "n", "N", "F" never get here
-    return format(amount.quantize(Decimal(1).scaleb(exponent)), "f")
+    with localcontext() as context:
+        # Quantizing 1E+26 to cents needs 29 digits, one more than the default context.
+        context.prec = max(context.prec, amount.adjusted() + 2 - exponent)
+        return format(amount.quantize(Decimal(1).scaleb(exponent)), "f")
 
 
 @dataclass(frozen=True)
@@ -147,7 +150,11 @@ class Cost:
 
 
 def _rounded(amount: Decimal, currency: str, rounding: str) -> Decimal:
-    return amount.quantize(minor_unit(currency), rounding=rounding)
+    unit = minor_unit(currency)
+    with localcontext() as context:
+        # As in format_amount: a huge budget must not overflow the default 28 digits.
+        context.prec = max(context.prec, amount.adjusted() + 2 - unit.adjusted())
+        return amount.quantize(unit, rounding=rounding)
 
 
 def _hourly(price_per_hour: Decimal, seconds: Decimal) -> Decimal:

@@ -199,7 +199,7 @@ def creating_tag(inputs: Mapping[str, Any], run: str, beat: int = 0) -> str:
 
 @dataclass(frozen=True)
 class CreatingMark:
-    """A creating tag, parsed. ``stack`` and ``run`` are None in tags of versions < 0.4."""
+    """A creating tag, parsed. ``stack`` and ``run`` are None in an earlier pulumi-qpu's tags."""
 
     tag: str
     fingerprint: str

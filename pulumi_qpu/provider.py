@@ -27,7 +27,6 @@ from __future__ import annotations
 import contextlib
 import sys
 import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, cast
@@ -438,7 +437,7 @@ class SessionProvider(ResourceProvider):
                 replacing=self._runtime().replacing,
             )
             owned, derived = True, True
-            heartbeat = _Heartbeat(client, session.id, inputs, run)
+            heartbeat = _Heartbeat(client, session, inputs, run)
         label = _label(inputs, session.id)
         failed = "could not be brought in line with the declaration"
         try:
@@ -446,7 +445,8 @@ class SessionProvider(ResourceProvider):
             if inputs.get("wait_for_running", True) and not inputs.get("booking_demand"):
                 # A booked session stays starting until its slot: accepted is enough.
                 failed = "did not reach running"
-                session = self._wait_running(client, session, inputs, label, heartbeat)
+                with heartbeat or contextlib.nullcontext():
+                    session = self._wait_running(client, session, inputs, label, heartbeat)
             if derived:
                 failed = "could not have its creating tag removed"
                 session = self._bring_in_line(session, inputs, keep_creating_tag=False)
@@ -693,48 +693,69 @@ class SessionProvider(ResourceProvider):
 class _Heartbeat:
     """Renews a waiting create's creating tag, so other runs see the create is alive.
 
-    Called on every poll of the wait (pulumi_qpu/identity.py says why): PATCHes the tag
-    with the next beat every :data:`HEARTBEAT_SECONDS`, and fails the create if the tag
-    is no longer this run's (another run took the session back at the same moment).
+    A timer thread PATCHes the tag with the next beat every :data:`HEARTBEAT_SECONDS`
+    while the create waits (``with heartbeat:``), whatever the poll schedule's pace
+    (pulumi_qpu/identity.py says why); the polls check that the tag is still this run's
+    and fail the create if another run took the session back at the same moment.
+    Stopped before the create removes the tag, so no beat ever puts it back.
     """
 
-    def __init__(self, client: QaasClient, session_id: str, inputs: Mapping[str, Any], run: str):
+    def __init__(
+        self, client: QaasClient, session: WireSession, inputs: Mapping[str, Any], run: str
+    ):
         self._client = client
-        self._session_id = session_id
+        self._session_id = session.id
         self._inputs = inputs
         self._run = run
         self._beat = 0
-        self._last = time.monotonic()
+        self._tags = without_creating_tags(session.tags)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> _Heartbeat:
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self._beat_until_stopped, name=f"qpu-heartbeat-{self._session_id}", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _beat_until_stopped(self) -> None:
+        while not self._stop.wait(HEARTBEAT_SECONDS):
+            tag = creating_tag(self._inputs, self._run, self._beat + 1)
+            try:
+                self._client.update_session(self._session_id, tags=[*self._tags, tag])
+            except QpuError as exc:
+                # A missed beat is harmless (three make a create look dead); the wait
+                # goes on, and rides out an outage on its own.
+                _say(f"qpu: could not renew the creating tag of session {self._session_id}: {exc}")
+                continue
+            self._beat += 1
 
     def on_poll(self, session: WireSession) -> None:
+        """Fail the create if the session's creating tag is no longer this run's."""
         mark = creating_mark(session)
         if mark is None or mark.run != self._run:
             raise QpuError(
                 f"session {self._session_id} was taken over by another run while this "
                 "create waited (its creating tag changed); run pulumi up again"
             )
-        if time.monotonic() - self._last < HEARTBEAT_SECONDS:
-            return
-        self._last = time.monotonic()
-        tag = creating_tag(self._inputs, self._run, self._beat + 1)
-        try:
-            self._client.update_session(
-                self._session_id, tags=[*without_creating_tags(session.tags), tag]
-            )
-        except QpuError as exc:
-            # A missed beat is harmless (three make a create look dead); the wait goes on.
-            _say(f"qpu: could not renew the creating tag of session {self._session_id}: {exc}")
-            return
-        self._beat += 1
 
 
 # --- helpers ------------------------------------------------------------------------
 
 
 def _say(line: str) -> None:
-    # The host turns provider stderr into info diagnostics; stdout carries its port.
-    sys.stderr.write(line + "\n")
-    sys.stderr.flush()
+    # The host turns provider stderr into info diagnostics; stdout carries its port. A
+    # killed engine reads no more: a line must never turn into the call's failure.
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
 
 
 def _resource_name(inputs: Mapping[str, Any]) -> str:

@@ -21,6 +21,7 @@ found by ``qpu-leftovers --project-id``.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from typing import Any, Final
 
@@ -30,6 +31,7 @@ from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Up
 
 from pulumi_qpu.errors import QpuError
 from pulumi_qpu.identity import creating_mark, stack_hash
+from pulumi_qpu.leftovers import end_leftovers, find_leftovers
 from pulumi_qpu.models import SessionStatus
 from pulumi_qpu.provider import SessionProvider
 
@@ -42,8 +44,9 @@ _LIVE: Final = frozenset({SessionStatus.STARTING, SessionStatus.RUNNING})
 
 
 def _say(line: str) -> None:
-    sys.stderr.write(line + "\n")
-    sys.stderr.flush()
+    with contextlib.suppress(OSError, ValueError):  # a killed engine reads no more
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
 
 
 class LeftoverSweeperProvider(SessionProvider):
@@ -57,6 +60,20 @@ class LeftoverSweeperProvider(SessionProvider):
 
     def __reduce_ex__(self, protocol: object) -> tuple[type[LeftoverSweeperProvider], tuple[()]]:
         return self.__reduce__()
+
+    def _swept_project(self) -> str | None:
+        """Return the project swept (the configured default); None, with a note, if none."""
+        try:
+            project_id = self._config().project_id
+        except QpuError:
+            project_id = None
+        if not project_id:
+            _say(
+                "qpu: no default project is configured (qpu:projectId, SCW_DEFAULT_PROJECT_ID), "
+                "so this stack's leftover sessions are not looked for; find them with "
+                "`qpu-leftovers --project-id <project>`"
+            )
+        return project_id
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Accept ``stack_key`` as given (the Session class sets it, not users)."""
@@ -79,6 +96,8 @@ class LeftoverSweeperProvider(SessionProvider):
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """Keep the state; name the sessions carrying this stack's creating tag, if any."""
         key = str(props.get("stack_key") or "")
+        if not self._swept_project():
+            return ReadResult(id_, {"stack_key": key}, {"stack_key": key})
         try:
             tagged = [
                 session.id
@@ -101,9 +120,9 @@ class LeftoverSweeperProvider(SessionProvider):
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         """End this stack's leftover sessions; fail, naming them, if one cannot be ended."""
-        from pulumi_qpu.leftovers import end_leftovers, find_leftovers  # noqa: PLC0415
-
         key = str(_props.get("stack_key") or "")
+        if not self._swept_project():
+            return
         client = self._client()
         try:
             leftovers = find_leftovers(client, stack=key)

@@ -18,7 +18,7 @@ from pulumi.output import UNKNOWN
 from pulumi.runtime import rpc
 
 from pulumi_qpu.errors import QpuError
-from pulumi_qpu.identity import CREATING_TAG, new_run, obtain_session
+from pulumi_qpu.identity import CREATING_TAG, MAX_STEPS, new_run, obtain_session
 from pulumi_qpu.models import Session as WireSession
 from pulumi_qpu.provider import (
     INPUT_KEYS,
@@ -663,3 +663,20 @@ def test_check_never_raises_and_every_failure_names_a_property(
     result = provider.check(olds, news)
     assert all(f.property for f in result.failures)
     assert result.inputs == provider.check({}, news).inputs  # olds never matter
+
+
+def test_a_walk_that_meets_only_kept_sessions_names_every_one_of_them(
+    provider: SessionProvider, qpu: RunningEmulator
+) -> None:
+    # Sessions made earlier for this resource and returned by their creates (retained
+    # replacements, or forgotten by `pulumi state delete`): the walk ends none of them.
+    inputs = checked(provider)
+    kept = []
+    for _ in range(MAX_STEPS):
+        session = _leftover(provider, inputs)
+        provider._client().update_session(session.id, tags=[])
+        kept.append(session.id)
+    with pytest.raises(QpuError) as failure:
+        _leftover(provider, inputs)
+    assert all(session_id in str(failure.value) for session_id in kept)
+    assert len(live(qpu)) == MAX_STEPS

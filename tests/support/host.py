@@ -155,6 +155,10 @@ class ProviderHost:
         base = {k: v for k, v in os.environ.items() if k in _PASS_THROUGH}
         base.update(env or {})
         base.setdefault("PULUMI_PROJECT", "project")
+        # The heartbeat of this test process (tests/conftest.py), unless the test says.
+        base.setdefault(
+            "PULUMI_QPU_HEARTBEAT_SECONDS", os.environ.get("PULUMI_QPU_HEARTBEAT_SECONDS", "10")
+        )
         self._env = base
         self._python = python
         self._cwd = cwd
