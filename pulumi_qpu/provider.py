@@ -740,7 +740,9 @@ class _Heartbeat:
     def on_poll(self, session: WireSession) -> None:
         """Fail the create if the session's creating tag is no longer this run's."""
         mark = creating_mark(session)
-        if mark is None or mark.run != self._run:
+        # Another run's tag means it took the session back; no tag at all (removed by
+        # hand, or a reply without tags) takes nothing from this create.
+        if mark is not None and mark.run != self._run:
             raise QpuError(
                 f"session {self._session_id} was taken over by another run while this "
                 "create waited (its creating tag changed); run pulumi up again"

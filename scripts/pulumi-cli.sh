@@ -43,21 +43,42 @@ version_of() { "$1" version 2>/dev/null | sed -n 's/^v\{0,1\}\([0-9][0-9.]*\).*/
 at_least() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -1)" = "$2" ]; }
 
 # The shim the engine starts for Python dynamic providers: the SDK's own entry point,
-# run by the Python of the program (PULUMI_PYTHON_CMD, else the active virtualenv,
-# else python3). Release tarballs ship the same few lines; the pip package does not.
+# run by the Python Pulumi's release shim would pick, in the same order: the project's
+# virtualenv (PULUMI_RUNTIME_VIRTUALENV, which the language host sets from Pulumi.yaml's
+# `virtualenv` option; for the uv and poetry toolchains their environment), made
+# absolute against the project folder; else PULUMI_PYTHON_CMD; else python3. Like the
+# release shim it runs Python as its child rather than exec'ing it, so the provider
+# host's parent is this shell, as with a Pulumi release. The pip package has no shim.
 write_shim() {
     local dir="$1"
     cat >"$dir/pulumi-resource-pulumi-python" <<'SHIM'
-#!/usr/bin/env bash
+#!/bin/sh
 # Pulumi's dynamic-provider plugin: runs `python -m pulumi.dynamic` with the program's Python.
-set -e
-if [ -n "${PULUMI_PYTHON_CMD:-}" ]; then
-    exec "$PULUMI_PYTHON_CMD" -u -m pulumi.dynamic "$@"
-elif [ -n "${VIRTUAL_ENV:-}" ] && [ -x "$VIRTUAL_ENV/bin/python" ]; then
-    exec "$VIRTUAL_ENV/bin/python" -u -m pulumi.dynamic "$@"
-else
-    exec python3 -u -m pulumi.dynamic "$@"
+venv="${PULUMI_RUNTIME_VIRTUALENV:-}"
+if [ -z "$venv" ]; then
+    case "${PULUMI_RUNTIME_TOOLCHAIN:-}" in
+        uv) venv=".venv" ;;
+        poetry) venv="$(poetry env info --path)" ;;
+    esac
 fi
+if [ -z "$venv" ]; then
+    "${PULUMI_PYTHON_CMD:-python3}" -u -m pulumi.dynamic "$@"
+    exit $?
+fi
+venv="${venv%/}"
+case "$venv" in
+    /*) ;;
+    *) venv="$PWD/$venv" ;;
+esac
+if [ ! -f "$venv/bin/python" ]; then
+    echo "Pulumi.yaml's virtualenv option names \"$venv\", which is not a virtual environment with Python in bin/." >&2
+    echo "Create it: python3 -m venv \"$venv\" && \"$venv/bin/python\" -m pip install -r requirements.txt" >&2
+    exit 1
+fi
+PATH="$venv/bin:$PATH"
+export PATH
+unset PYTHONHOME
+"$venv/bin/python" -u -m pulumi.dynamic "$@"
 SHIM
     chmod +x "$dir/pulumi-resource-pulumi-python"
 }
@@ -65,7 +86,11 @@ SHIM
 # use DIR_WITH_PULUMI: add the shim beside it (or in the cache when that is read-only).
 use() {
     local dir="$1"
-    if [ ! -x "$dir/pulumi-resource-pulumi-python" ]; then
+    local shim="$dir/pulumi-resource-pulumi-python"
+    # A shim of ours (an earlier one, maybe) is rewritten; a release's own is kept.
+    if [ -x "$shim" ] && grep -q "^# Pulumi's dynamic-provider plugin: runs" "$shim" && [ -w "$dir" ]; then
+        write_shim "$dir"
+    elif [ ! -x "$shim" ]; then
         if [ -w "$dir" ]; then
             write_shim "$dir"
         else

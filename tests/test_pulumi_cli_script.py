@@ -8,6 +8,7 @@ minutes and is exercised by every real-engine test); PATH is narrowed so that no
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -90,18 +91,20 @@ def test_a_cached_build_of_another_version_is_not_used(tmp_path: Path) -> None:
 def test_the_shim_starts_the_sdk_provider_host_with_the_programs_python(tmp_path: Path) -> None:
     fake_cli(tmp_path / "bin", "3.200.0")
     assert run(tmp_path, [tmp_path / "bin"]).returncode == 0
+    # Like Pulumi's own shim, ours runs Python as its child: end the whole group.
     host = subprocess.Popen(
         [str(tmp_path / "bin" / "pulumi-resource-pulumi-python")],
         env={"PATH": "/usr/bin:/bin", "PULUMI_PYTHON_CMD": sys.executable},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,
     )
     try:
         assert host.stdout is not None
         port = host.stdout.readline().strip()
     finally:
-        host.kill()
+        os.killpg(host.pid, signal.SIGKILL)
         host.communicate()
     assert port.isdigit(), "the dynamic provider host prints its gRPC port first"
 
@@ -110,3 +113,47 @@ def test_the_shim_starts_the_sdk_provider_host_with_the_programs_python(tmp_path
 def test_the_minimum_and_newer_are_accepted(tmp_path: Path, version: str) -> None:
     fake_cli(tmp_path / "bin", version)
     assert run(tmp_path, [tmp_path / "bin"]).returncode == 0
+
+
+def _shim_reports(tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run the shim with a fake ``pulumi.dynamic`` that prints the Python running it."""
+    fake_cli(tmp_path / "bin", "3.200.0")
+    assert run(tmp_path, [tmp_path / "bin"]).returncode == 0
+    module = tmp_path / "fake" / "pulumi" / "dynamic"
+    module.mkdir(parents=True)
+    (module.parent / "__init__.py").write_text("")
+    (module / "__init__.py").write_text("")
+    (module / "__main__.py").write_text("import sys; print(sys.executable, *sys.argv[1:])\n")
+    return subprocess.run(
+        [str(tmp_path / "bin" / "pulumi-resource-pulumi-python"), "127.0.0.1:1"],
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(tmp_path / "fake"), **env},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_the_shim_runs_the_projects_virtualenv_like_pulumis_own(tmp_path: Path) -> None:
+    # Pulumi.yaml's `virtualenv: venv` reaches the shim as a path relative to the project.
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "venv")], check=True
+    )
+    done = _shim_reports(
+        tmp_path, {"PULUMI_RUNTIME_VIRTUALENV": "venv/", "PULUMI_PYTHON_CMD": sys.executable}
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [str(tmp_path / "venv" / "bin" / "python"), "127.0.0.1:1"]
+
+
+def test_the_shim_names_a_virtualenv_that_is_missing_and_how_to_make_it(tmp_path: Path) -> None:
+    done = _shim_reports(tmp_path, {"PULUMI_RUNTIME_VIRTUALENV": "nowhere"})
+    assert done.returncode == 1
+    assert str(tmp_path / "nowhere") in done.stderr
+    assert "python3 -m venv" in done.stderr
+
+
+def test_the_shim_runs_pulumi_python_cmd_without_a_virtualenv(tmp_path: Path) -> None:
+    done = _shim_reports(tmp_path, {"PULUMI_PYTHON_CMD": sys.executable})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [sys.executable, "127.0.0.1:1"]
