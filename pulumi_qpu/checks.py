@@ -143,10 +143,44 @@ def rewrap(props: dict[str, Any], secret: Iterable[str]) -> dict[str, Any]:
     return props
 
 
+_EXACT_FLOAT_INTEGERS: Final = 2**53
+"""Every whole number up to this size is exactly a float, so a float this size is an int."""
+
+
+def _integers_again(value: object) -> object:
+    """``value`` with every whole-number float of at most 2**53 written as an int.
+
+    The engine carries every number as a float64, so a dict that crossed it has ``1.0``
+    where the program said ``1``; JSON has one number type, and this makes ``1.0`` and
+    ``1`` one canonical text. Beyond 2**53 a float no longer tells which integer it was
+    (the engine already rounded it): it stays a float rather than pretend otherwise.
+    """
+    if isinstance(value, float) and value.is_integer() and abs(value) <= _EXACT_FLOAT_INTEGERS:
+        return int(value)
+    if isinstance(value, Mapping):
+        return {key: _integers_again(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_integers_again(item) for item in value]
+    return value
+
+
 def canonical_parameters(value: object) -> str:
-    """Canonical JSON text of a dict or JSON text (sorted keys, no spaces)."""
+    """Canonical JSON text of a dict or JSON text: sorted keys, no spaces, integers as such.
+
+    A dict and the JSON text of the same content give the same text, whether the dict
+    came straight from a program (ints) or through the engine (floats): whole numbers
+    are written as integers (``1``, not ``1.0``), and an integer given as JSON text is
+    kept exactly however large. NaN and infinities are refused (``ValueError``): they
+    are not JSON.
+    """
     parsed = json.loads(value) if isinstance(value, str) else value
-    return json.dumps(parsed, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(
+        _integers_again(parsed),
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+    )
 
 
 # --- check --------------------------------------------------------------------------
@@ -367,7 +401,16 @@ class InputChecker:
             return
         try:
             text = canonical_parameters(value)
+        except json.JSONDecodeError as exc:
+            # exc.msg and the position only: str(exc) is the same, but says it plainly.
+            self.fail(
+                "parameters",
+                f"parameters is not valid JSON text ({exc.msg} at line {exc.lineno} column "
+                f"{exc.colno}); give a dict or JSON text such as '{{\"shots\": 100}}'",
+            )
+            return
         except (TypeError, ValueError) as exc:
+            # json's messages name types ("Object of type set ..."), never the values.
             self.fail(
                 "parameters",
                 f"parameters must be a dict or JSON text ({exc}); e.g. {{'shots': 100}}",

@@ -74,6 +74,22 @@ def test_check_writes_parameters_as_canonical_json(provider: SessionProvider) ->
     assert as_dict == as_text == '{"a":[1,2],"b":1}'
 
 
+def test_check_turns_the_engines_whole_number_floats_back_into_integers(
+    provider: SessionProvider,
+) -> None:
+    # What a dict of ints becomes through the engine (every number a float64).
+    through_engine = checked(provider, parameters={"b": 1.0, "a": [1.0, 2.5], "n": -3.0})
+    as_text = checked(provider, parameters='{"n": -3, "a": [1, 2.5], "b": 1}')
+    assert through_engine["parameters"] == as_text["parameters"] == '{"a":[1,2.5],"b":1,"n":-3}'
+
+
+def test_check_keeps_a_large_integer_given_as_json_text_exactly(
+    provider: SessionProvider,
+) -> None:
+    inputs = checked(provider, parameters='{"seed": 12345678901234567}')
+    assert inputs["parameters"] == '{"seed":12345678901234567}'
+
+
 def test_check_resolves_platform_name_to_its_id(
     provider: SessionProvider, qpu: RunningEmulator
 ) -> None:
