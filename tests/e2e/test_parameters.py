@@ -75,7 +75,7 @@ def test_a_dict_an_output_and_json_text_of_the_same_parameters_plan_no_change(
         stack.set_config("form", auto.ConfigValue(form))
         stack.preview(expect_no_changes=True)
         up = stack.up()
-        assert up.summary.resource_changes == {"same": 2}, form
+        assert set(up.summary.resource_changes or {}) == {"same"}, form
         assert up.outputs["id"].value == session_id
     assert [s["id"] for s in live_sessions(qpu)] == [session_id]
     assert stored_parameters(qpu) == [STORED]
