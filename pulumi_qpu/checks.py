@@ -7,13 +7,21 @@ canonical inputs the engine stores, or failures that name the property and the f
 
 Check is a pure function of the declaration (plus the platform name lookup and the
 configured project): it never reads the olds, so a no-op ``pulumi up`` gets back exactly
-the stored inputs and the engine has nothing to rewrite.
+the stored inputs and the engine has nothing to rewrite. One thing it remembers across
+resources: which Session of the deployment gave which ``deduplication_id``
+(:class:`DeduplicationClaims`), so two resources never share one by mistake.
+
+A failure's reason never repeats an input value: the engine strips secretness before it
+calls the provider, so the provider cannot know which values were secret, and the
+engine prints the reason as is (it prints the value itself next to it, masked when it
+is secret). Reasons give the position and the shape instead ("tag 3 starts with ...").
 """
 
 from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
@@ -24,7 +32,13 @@ from pydantic import ValidationError
 
 from pulumi_qpu.cost import COST_OUTPUT_KEYS
 from pulumi_qpu.durations import to_wire_duration
-from pulumi_qpu.errors import ConfigurationError, InvalidDurationError, NotFoundError, QpuError
+from pulumi_qpu.errors import (
+    ConfigurationError,
+    InvalidConfigurationError,
+    InvalidDurationError,
+    NotFoundError,
+    QpuError,
+)
 from pulumi_qpu.identity import CREATING_TAG, is_creating_tag
 from pulumi_qpu.models import BookingDemand
 from pulumi_qpu.models import Session as WireSession
@@ -39,10 +53,12 @@ __all__ = [
     "REPLACE_KEYS",
     "SETTING_KEYS",
     "UPDATE_KEYS",
+    "DeduplicationClaims",
     "InputChecker",
     "canonical_parameters",
     "contains_unknown",
     "is_unknown",
+    "resource_name_of",
     "rewrap",
     "unwrap",
 ]
@@ -143,10 +159,95 @@ def rewrap(props: dict[str, Any], secret: Iterable[str]) -> dict[str, Any]:
     return props
 
 
+_EXACT_FLOAT_INTEGERS: Final = 2**53
+"""Every whole number up to this size is exactly a float, so a float this size is an int."""
+
+
+def _integers_again(value: object) -> object:
+    """``value`` with every whole-number float of at most 2**53 written as an int.
+
+    The engine carries every number as a float64, so a dict that crossed it has ``1.0``
+    where the program said ``1``; JSON has one number type, and this makes ``1.0`` and
+    ``1`` one canonical text. Beyond 2**53 a float no longer tells which integer it was
+    (the engine already rounded it): it stays a float rather than pretend otherwise.
+    """
+    if isinstance(value, float) and value.is_integer() and abs(value) <= _EXACT_FLOAT_INTEGERS:
+        return int(value)
+    if isinstance(value, Mapping):
+        return {key: _integers_again(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_integers_again(item) for item in value]
+    return value
+
+
 def canonical_parameters(value: object) -> str:
-    """Canonical JSON text of a dict or JSON text (sorted keys, no spaces)."""
+    """Canonical JSON text of a dict or JSON text: sorted keys, no spaces, integers as such.
+
+    A dict and the JSON text of the same content give the same text, whether the dict
+    came straight from a program (ints) or through the engine (floats): whole numbers
+    are written as integers (``1``, not ``1.0``), and an integer given as JSON text is
+    kept exactly however large. NaN and infinities are refused (``ValueError``): they
+    are not JSON.
+    """
     parsed = json.loads(value) if isinstance(value, str) else value
-    return json.dumps(parsed, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(
+        _integers_again(parsed),
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+    )
+
+
+def resource_name_of(resource_key: str) -> str:
+    """Return the resource name in a ``resource_key`` (``org/project/stack/name``, or a URN)."""
+    if "::" in resource_key:
+        return resource_key.rsplit("::", 1)[1]
+    return resource_key.split("/", 3)[-1]
+
+
+class DeduplicationClaims:
+    """Which resource of one deployment gave which ``deduplication_id``.
+
+    The host shares one provider instance among all the Sessions of a deployment, so
+    what it remembers here spans exactly one deployment (one ``preview``, ``up`` or
+    ``destroy``), and nothing of it reaches the state. A resource that gives another id
+    later in the same process (never, in one deployment) gives up its first.
+    Thread-safe: the host runs checks on 4 threads.
+    """
+
+    def __init__(self) -> None:
+        """Start with no claim."""
+        self._lock = threading.Lock()
+        self._holder: dict[str, str] = {}  # deduplication_id -> resource_key
+        self._held: dict[str, str] = {}  # resource_key -> deduplication_id
+
+    def claim(self, deduplication_id: str, resource_key: str) -> str | None:
+        """Claim ``deduplication_id`` for ``resource_key``; the other holder's key, or None."""
+        with self._lock:
+            holder = self._holder.setdefault(deduplication_id, resource_key)
+            if holder != resource_key:
+                return holder
+            previous = self._held.get(resource_key)
+            if previous is not None and previous != deduplication_id:
+                del self._holder[previous]
+            self._held[resource_key] = deduplication_id
+            return None
+
+
+def _without_values(text: str, *values: object) -> str:
+    """``text`` with each of ``values`` that it quotes replaced by a placeholder."""
+    for value in values:
+        if isinstance(value, str) and value and value in text:
+            text = text.replace(value, "<the value>")
+    return text
+
+
+def _configuration_problem(exc: ConfigurationError) -> str:
+    """Say what is wrong with the configuration, without the value (it may be secret)."""
+    if isinstance(exc, InvalidConfigurationError):
+        return f"{exc.field} from {exc.source} is not valid"
+    return str(exc)  # a missing setting: the places looked, no value
 
 
 # --- check --------------------------------------------------------------------------
@@ -157,8 +258,9 @@ class InputChecker:
 
     ``platform_id`` resolves a platform name (raising the client's errors);
     ``default_project_id`` gives the configured project, or None (it may raise
-    :class:`ConfigurationError`). Both come from the provider, so that nothing here
-    holds a client.
+    :class:`ConfigurationError`); ``deduplication_claims``, when given, remembers the
+    given ``deduplication_id`` of every resource of the deployment. All come from the
+    provider, so that nothing here holds a client.
     """
 
     def __init__(
@@ -167,16 +269,18 @@ class InputChecker:
         *,
         platform_id: Callable[[str], str],
         default_project_id: Callable[[], str | None],
+        deduplication_claims: DeduplicationClaims | None = None,
     ) -> None:
         """Prepare a check of ``news`` (plain values, secrets unwrapped)."""
         self.platform_id = platform_id
         self.default_project_id = default_project_id
+        self.deduplication_claims = deduplication_claims
         self.news = news
         self.failures: list[CheckFailure] = []
         self.out: dict[str, Any] = {}
 
     def fail(self, prop: str, reason: str) -> None:
-        """Record that ``prop`` is wrong and how to fix it."""
+        """Record that ``prop`` is wrong and how to fix it (never quoting its value)."""
         self.failures.append(CheckFailure(prop, reason))
 
     def run(self) -> dict[str, Any]:
@@ -231,9 +335,9 @@ class InputChecker:
         if not isinstance(value, str) or not _UUID.match(value):
             self.fail(
                 "session_id",
-                f"session_id must be the UUID of an existing session, not {value!r} "
-                "(list sessions with pulumi_qpu.list_sessions, or leave session_id out "
-                "to create one)",
+                "session_id must be the UUID of an existing session, like "
+                "11111111-2222-3333-4444-555555555555 (list sessions with "
+                "pulumi_qpu.list_sessions, or leave session_id out to create one)",
             )
 
     def _platform(self) -> None:
@@ -267,18 +371,21 @@ class InputChecker:
         try:
             self.out["platform_id"] = self.platform_id(name)
         except NotFoundError as exc:
+            # The names suggested are the API's, not the input.
             closest = getattr(exc, "closest_names", None)
             hint = f"; did you mean {', '.join(map(repr, closest))}?" if closest else ""
             self.fail(
                 "platform_name",
-                f"no platform is named {name!r}{hint} (list them with pulumi_qpu.list_platforms)",
+                f"no platform has this name{hint} (list them with pulumi_qpu.list_platforms)",
             )
         except ConfigurationError as exc:
-            self.fail("platform_name", f"cannot look up platform {name!r}: {exc}")
+            self.fail(
+                "platform_name", f"cannot look up the platform: {_configuration_problem(exc)}"
+            )
         except QpuError as exc:
             self.fail(
                 "platform_name",
-                f"cannot look up platform {name!r}: {exc} (or set platform_id instead)",
+                f"cannot look up the platform: {exc} (or set platform_id instead)",
             )
 
     def _project(self) -> None:
@@ -288,7 +395,7 @@ class InputChecker:
                 resolved = self.default_project_id()
             except ConfigurationError as exc:
                 resolved = None
-                reason = str(exc)
+                reason = _configuration_problem(exc)
             else:
                 reason = ""
             if resolved:
@@ -304,7 +411,11 @@ class InputChecker:
         if is_unknown(value):
             return
         if not isinstance(value, str) or not _UUID.match(value):
-            self.fail("project_id", f"project_id must be a UUID, not {value!r}")
+            self.fail(
+                "project_id",
+                "project_id must be a UUID like 11111111-2222-3333-4444-555555555555 "
+                "(the project's id in the Scaleway console), or left out for the default",
+            )
 
     def _deduplication_id(self) -> None:
         value = self.out.get("deduplication_id")
@@ -318,6 +429,27 @@ class InputChecker:
                 f"deduplication_id is {len(value)} characters; the limit is "
                 f"{_MAX_DEDUPLICATION_ID}",
             )
+        else:
+            self._claim_deduplication_id(value)
+
+    def _claim_deduplication_id(self, value: str) -> None:
+        # Two resources of one stack with one id would share one session, each PATCHing
+        # its own name and tags over the other's: the last writer wins and refresh never
+        # agrees. The ids are compared within this deployment only (docs/provider.md).
+        key = self.out.get("resource_key")
+        if self.deduplication_claims is None or not isinstance(key, str) or is_unknown(key):
+            return
+        holder = self.deduplication_claims.claim(value, key)
+        if holder is None:
+            return
+        self.fail(
+            "deduplication_id",
+            f"Session {resource_name_of(holder)!r} of this stack gives the same "
+            "deduplication_id; two resources with one id would share one session, each "
+            "overwriting the other's name and tags. Give each resource its own "
+            "deduplication_id (or none: the derived one is unique per resource); to "
+            "share one session between stacks, give the same id in each stack",
+        )
 
     def _duration(self, key: str, default: str | None) -> None:
         value = self.out.get(key)
@@ -330,7 +462,7 @@ class InputChecker:
         try:
             self.out[key] = to_wire_duration(value)
         except InvalidDurationError as exc:
-            self.fail(key, str(exc))
+            self.fail(key, f"invalid duration: {exc.reason}. {exc.FORMS}")
 
     def _tags(self) -> None:
         value = self.out.get("tags")
@@ -345,20 +477,23 @@ class InputChecker:
                 f"{len(value)} tags; a Session takes at most {MAX_TAGS} (the API's 50, less "
                 "the one the provider uses while creating)",
             )
-        for tag in value:
+        for position, tag in enumerate(value, start=1):
             if is_unknown(tag):
                 continue
             if is_creating_tag(tag):
                 self.fail(
                     "tags",
-                    f"tag {tag!r} is reserved: tags starting with {CREATING_TAG!r} mark a "
-                    "session whose create has not returned; choose another tag",
+                    f"tag {position} starts with the reserved prefix {CREATING_TAG!r}, "
+                    "which marks a session whose create has not returned; choose another tag",
                 )
                 continue
-            if not isinstance(tag, str) or not tag or len(tag) > _MAX_TAG:
+            if not isinstance(tag, str):
+                self.fail("tags", f"tag {position} is a {type(tag).__name__}, not a string")
+            elif not tag or len(tag) > _MAX_TAG:
                 self.fail(
                     "tags",
-                    f"tag {tag!r} must be a non-empty string of at most {_MAX_TAG} characters",
+                    f"tag {position} is {len(tag)} characters long; a tag has 1 to "
+                    f"{_MAX_TAG} characters",
                 )
 
     def _parameters(self) -> None:
@@ -367,7 +502,16 @@ class InputChecker:
             return
         try:
             text = canonical_parameters(value)
+        except json.JSONDecodeError as exc:
+            # exc.msg and the position only: str(exc) is the same, but says it plainly.
+            self.fail(
+                "parameters",
+                f"parameters is not valid JSON text ({exc.msg} at line {exc.lineno} column "
+                f"{exc.colno}); give a dict or JSON text such as '{{\"shots\": 100}}'",
+            )
+            return
         except (TypeError, ValueError) as exc:
+            # json's messages name types ("Object of type set ..."), never the values.
             self.fail(
                 "parameters",
                 f"parameters must be a dict or JSON text ({exc}); e.g. {{'shots': 100}}",
@@ -385,8 +529,12 @@ class InputChecker:
         try:
             demand = BookingDemand.model_validate(value)
         except ValidationError as exc:
+            # Field names and pydantic's words; a message that quotes the value (a
+            # custom validator's) has the value taken out.
             problems = "; ".join(
-                f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in exc.errors()
+                f"{'.'.join(map(str, e['loc'])) or 'value'}: "
+                f"{_without_values(e['msg'], e.get('input'), (e.get('ctx') or {}).get('value'))}"
+                for e in exc.errors()
             )
             self.fail(
                 "booking_demand",
@@ -404,5 +552,5 @@ class InputChecker:
         if not is_unknown(mode) and mode not in ON_DELETE_MODES:
             self.fail(
                 "on_delete",
-                f"on_delete must be one of {', '.join(map(repr, ON_DELETE_MODES))}, not {mode!r}",
+                f"on_delete must be one of {', '.join(map(repr, ON_DELETE_MODES))}",
             )

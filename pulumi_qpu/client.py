@@ -391,17 +391,28 @@ class QaasClient:
         The first poll is immediate, then the sleeps follow the client's
         :class:`~pulumi_qpu.retry.PollSchedule` (0.15 s growing to 2 s by default).
 
+        Each poll is one call with the client's retries. A poll that still fails with an
+        error the retry policy calls transient (no connection, a 5xx, a 429...) does not
+        end the wait: polling goes on, on the same schedule, until the wait's own
+        deadline, so an API outage shorter than ``timeout`` is ridden out. Any other
+        error (401, 403, ...) ends the wait at once.
+
         Raises:
             SessionEndedError: the session stopped, is stopping, or was deleted, so the
                 wanted state can no longer come.
             WaitTimeoutError: the timeout passed first; the message carries the last
                 status and progress message.
+            TransportError, APIError: the API could not be read until the deadline;
+                the last poll's error, whose message says for how long the API was
+                unreachable and the last status seen.
 
         """
         predicate, wanted = _until(until)
         start = self._clock()
         deadline = start + timeout
         last_change: tuple[SessionStatus, str | None] | None = None
+        unreachable_since: float | None = None  # when the polls began to fail
+        failed_polls = 0
         while True:
             now = self._clock()
             try:
@@ -423,6 +434,36 @@ class QaasClient:
                     session_id=session_id,
                     last_status=last_change[0].value,
                 ) from None
+            except (APIError, TransportError) as error:
+                if not self.retry.is_retryable(error, repeatable=True):
+                    raise
+                if unreachable_since is None:
+                    unreachable_since = now
+                failed_polls += 1
+                now = self._clock()
+                remaining = deadline - now
+                if remaining <= 0:
+                    # Same class and fields as the last failure, so callers catching
+                    # TransportError or ServerError still do; the text says the whole story.
+                    last = last_change[0].value if last_change else None
+                    error.args = (
+                        f"the API could not be read for {now - unreachable_since:.1f}s "
+                        f"({failed_polls} poll{'s' if failed_polls != 1 else ''} in a row "
+                        f"failed), until the {timeout:g}s wait for session {session_id} to "
+                        f"be {_describe(wanted)} ran out (last status seen: "
+                        f"{last or 'none'}); the last poll: {error}",
+                    )
+                    raise error from None
+                logger.info(
+                    "session %s: a poll failed after its retries (%s); polling on for "
+                    "%.1fs more, until the wait's deadline",
+                    session_id,
+                    type(error).__name__,
+                    remaining,
+                )
+                self._sleep(self.poll_schedule.next_sleep(now - start, remaining))
+                continue
+            unreachable_since, failed_polls = None, 0
             change = (session.status, session.progress_message)
             if change != last_change:
                 last_change = change

@@ -39,6 +39,8 @@ from decimal import (
 )
 from typing import Final
 
+from pydantic import ValidationError
+
 from pulumi_qpu.errors import InvalidBudgetError
 from pulumi_qpu.models import Money, Platform, wire_duration_seconds
 
@@ -343,7 +345,7 @@ def _budget_amount(value: object, original: object) -> Decimal:
         try:
             amount = Decimal(value.strip())
         except InvalidOperation:
-            raise InvalidBudgetError(original, f"{value!r} is not a number") from None
+            raise InvalidBudgetError(original, "the amount is not a number") from None
     else:
         raise InvalidBudgetError(original, f"a {type(value).__name__} is not an amount")
     if not amount.is_finite():
@@ -357,7 +359,7 @@ def _budget_currency(value: object, original: object) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str) or not _CURRENCY.match(value.strip().upper()):
-        raise InvalidBudgetError(original, f"currency {value!r} is not an ISO 4217 code like EUR")
+        raise InvalidBudgetError(original, "the currency is not an ISO 4217 code like EUR")
     return value.strip().upper()
 
 
@@ -388,8 +390,18 @@ def parse_budget(value: object) -> Budget:
             try:
                 money = Money.model_validate(value)
                 amount = money_to_decimal(money)
-            except ValueError as exc:  # pydantic's ValidationError is a ValueError
-                raise InvalidBudgetError(value, f"it is not valid Money ({exc})") from None
+            except ValidationError as exc:
+                # Field names and pydantic's words: str(exc) would quote the input.
+                problems = "; ".join(
+                    f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in exc.errors()
+                )
+                raise InvalidBudgetError(value, f"it is not valid Money ({problems})") from None
+            except ValueError:
+                raise InvalidBudgetError(
+                    value,
+                    "it is not valid Money (nanos must be within ±999999999 and have the "
+                    "sign of units)",
+                ) from None
             if amount < 0:
                 raise InvalidBudgetError(value, "the amount is negative")
             return Budget(amount, _budget_currency(money.currency_code, value))
@@ -425,17 +437,22 @@ def budget_failure(
     ``source`` names where the budget came from (``max_cost``, ``qpu:maxCostPerSession``).
     A budget that cannot be checked (no price per hour, no ``max_duration`` on a paid
     platform) fails too: a budget exists to stop what it cannot vouch for.
+
+    The numbers named are the platform's prices and what follows from them (the worst
+    case, the longest ``max_duration`` that fits), never an input as given: not the
+    budget, the duration or the platform's name, any of which a program may have made
+    secret (the provider cannot know which: the engine strips secretness before calling
+    it, and prints the reason as is).
     """
-    platform = prices.platform_name
     if budget.currency is not None and budget.currency != prices.currency:
         return (
-            f"{source} is {budget} but {platform} is priced in {prices.currency}; "
-            f"write the budget in {prices.currency} (currencies are never converted)"
+            f"{source} is in another currency than the platform's prices, which are in "
+            f"{prices.currency}; write the budget in {prices.currency} (currencies are "
+            "never converted)"
         )
-    limit = Cost(budget.amount, prices.currency)
     if prices.per_hour is None:
         return (
-            f"{platform} publishes no price per hour, so {source} {limit} cannot be checked; "
+            f"the platform publishes no price per hour, so {source} cannot be checked; "
             "choose a platform with a published price or remove the budget"
         )
     # The longest max_duration whose rounded worst case fits: the budget floored to the
@@ -452,16 +469,15 @@ def budget_failure(
     worst = worst_case_cost(prices, max_duration)
     if worst is None:
         return (
-            f"{source} {limit} cannot be checked without max_duration on {platform} "
+            f"{source} cannot be checked without max_duration on this platform "
             f"({format_amount(prices.per_hour, prices.currency)} {prices.currency}/h): the "
             f"API's default duration is not known before the session exists; {shorter}"
         )
     if worst.amount <= budget.amount:
         return None
-    duration = _human_duration(int(_duration_seconds(max_duration or "0s")))
     return (
         f"worst case {worst} ({format_amount(prices.per_hour, prices.currency)} "
-        f"{prices.currency}/h for {duration} on {platform}) exceeds {source} {limit}: "
+        f"{prices.currency}/h for its max_duration) exceeds {source}: "
         f"{shorter}, choose a cheaper platform, or raise {source} to at least {worst}"
     )
 
@@ -524,7 +540,8 @@ def check_budget(
     try:
         budget = parse_budget(value)
     except InvalidBudgetError as exc:
-        return f"{source}: {exc}"
+        # The reason without the value, which may be secret.
+        return f"{source} is not a valid budget: {exc.reason}. {exc.FORMS}"
     if prices is None:
         return None
     return budget_failure(budget, prices, max_duration, source=source)

@@ -76,27 +76,36 @@ class QpuError(Exception):
 
 
 class InvalidDurationError(QpuError, ValueError):
-    """A duration that is not a positive number of seconds or a known duration text."""
+    """A duration that is not a positive number of seconds or a known duration text.
+
+    ``reason`` never holds the value, so it can be shown where the value may be secret.
+    """
+
+    FORMS: ClassVar[str] = 'Use seconds (3600, 2.5), "90s", "1h30m", "1d" or ISO 8601 ("PT1H30M").'
+    """The forms a duration may take: the fix, in every message."""
 
     def __init__(self, value: object, reason: str) -> None:
         self.value = value
         self.reason = reason
-        super().__init__(
-            f"invalid duration {value!r}: {reason}. Use seconds (3600, 2.5), "
-            '"90s", "1h30m", "1d" or ISO 8601 ("PT1H30M").'
-        )
+        super().__init__(f"invalid duration {value!r}: {reason}. {self.FORMS}")
 
 
 class InvalidBudgetError(QpuError, ValueError):
-    """A budget (``max_cost``, ``qpu:maxCostPerSession``) that is not an amount of money."""
+    """A budget (``max_cost``, ``qpu:maxCostPerSession``) that is not an amount of money.
+
+    ``reason`` never holds the value, so it can be shown where the value may be secret.
+    """
+
+    FORMS: ClassVar[str] = (
+        'Write an amount and a currency code, like "12.50 EUR" or '
+        '{"amount": "12.50", "currency": "EUR"}.'
+    )
+    """The forms a budget may take: the fix, in every message."""
 
     def __init__(self, value: object, reason: str) -> None:
         self.value = value
         self.reason = reason
-        super().__init__(
-            f"invalid budget {value!r}: {reason}. Write an amount and a currency code, "
-            'like "12.50 EUR" or {"amount": "12.50", "currency": "EUR"}.'
-        )
+        super().__init__(f"invalid budget {value!r}: {reason}. {self.FORMS}")
 
 
 class InvalidInputError(QpuError, ValueError):

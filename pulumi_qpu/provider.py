@@ -50,6 +50,7 @@ from pulumi_qpu.checks import (
     REPLACE_KEYS,
     SETTING_KEYS,
     UPDATE_KEYS,
+    DeduplicationClaims,
     InputChecker,
     contains_unknown,
     is_unknown,
@@ -170,6 +171,8 @@ class _Runtime:
     # Sessions a diff of this deployment planned to replace: their replacement's create
     # walks past them without a warning (identity.obtain_session).
     replacing: set[str] = field(default_factory=set)
+    # Every Session of a deployment shares this instance: check sees them all.
+    deduplication_claims: DeduplicationClaims = field(default_factory=DeduplicationClaims)
 
 
 _RUNTIME_LOCK = threading.Lock()
@@ -280,20 +283,28 @@ class SessionProvider(ResourceProvider):
 
         The result depends on the declaration only, never on the olds (the engine sends
         none before a replacement's create), so a no-op ``up`` returns exactly the
-        stored inputs. Every failure names the property and says how to fix it. Unknown
-        values (during preview) are passed through unchecked.
+        stored inputs. Every failure names the property and says how to fix it, and
+        never repeats an input's value (it may have been secret). Unknown values (during
+        preview) are passed through unchecked. One thing spans resources: a given
+        ``deduplication_id`` that another Session of the deployment already gives fails.
         """
         plain, secret = unwrap(news)
         checker = InputChecker(
             plain,
             platform_id=self._platform_id,
             default_project_id=lambda: self._config().project_id,
+            deduplication_claims=self._runtime().deduplication_claims,
         )
         try:
             inputs = checker.run()
             self._check_cost(inputs, checker, announce=not _olds)
         except Exception as exc:  # check must report, never crash the host
-            checker.fail("", f"unexpected error while checking inputs: {exc}")
+            # The type only: an unexpected error's text may quote an input.
+            checker.fail(
+                "",
+                f"unexpected error while checking inputs ({type(exc).__name__}); please "
+                "report it with the declaration's shape",
+            )
             inputs = dict(plain)
         return CheckResult(rewrap(inputs, secret), checker.failures)
 
@@ -330,8 +341,8 @@ class SessionProvider(ResourceProvider):
             # A budget exists to stop what it cannot vouch for.
             checker.fail(
                 budget_prop,
-                f"the prices of platform {platform_id} could not be read, so the budget "
-                "cannot be checked; run again when the API answers",
+                "the platform's prices could not be read, so the budget cannot be checked; "
+                "run again when the API answers",
             )
         elif not contains_unknown(max_cost):
             # A duration not known yet: only the budget's form now, the rest at up.

@@ -17,6 +17,7 @@ import pulumi
 import pulumi.dynamic
 from pydantic import BaseModel
 
+from pulumi_qpu.checks import canonical_parameters
 from pulumi_qpu.durations import DurationInput
 from pulumi_qpu.provider import OUTPUT_KEYS, SessionProvider
 from pulumi_qpu.sweeper import ensure_sweeper
@@ -44,7 +45,8 @@ class SessionArgs:
         booking_demand: a slot on a bookable platform (``started_at``, ``finished_at``,
             ``description``, ``time_zone``). Replaces.
         model_id: the model to load. Replaces.
-        parameters: a dict or JSON text, stored as canonical JSON. Replaces.
+        parameters: a dict or JSON text, sent and stored as canonical JSON (a dict is
+            written as text here, so its integers reach the API exactly). Replaces.
         session_id: adopt this existing session instead of creating one (its platform
             and project must match). Replaces when it names another session.
         wait_for_running: create returns once the session runs (default) or at once.
@@ -174,6 +176,31 @@ def _plain_duration(value: Any) -> Any:
     return value
 
 
+def _parameters_text(value: Any) -> Any:
+    """Return a dict of parameters as its canonical JSON text; anything else as is.
+
+    The engine carries every number as a float64: a dict sent as such would reach the
+    API as ``1.0`` for ``1`` and rounded past 2**53 (``12345678901234567`` becomes
+    ``12345678901234568``). As text, the numbers cross the engine exactly as declared.
+    What cannot be written as JSON is left for check, which names the property.
+    """
+    if isinstance(value, Mapping):
+        try:
+            return canonical_parameters(value)
+        except (TypeError, ValueError):
+            return value
+    return value
+
+
+def _parameters_input(value: Any) -> pulumi.Input[Any]:
+    """``parameters`` as the engine should see it: text, made from a dict here."""
+    if isinstance(value, (pulumi.Output, Mapping)):
+        # from_input resolves Outputs nested in the dict (a secret one makes the whole
+        # text secret; an unknown one, at preview, makes it unknown).
+        return pulumi.Output.from_input(value).apply(_parameters_text)
+    return value
+
+
 class Session(pulumi.dynamic.Resource, module="qpu", name="Session"):
     """A quantum computing session on one platform: created, updated and ended by Pulumi.
 
@@ -256,6 +283,8 @@ class Session(pulumi.dynamic.Resource, module="qpu", name="Session"):
                 continue
             if isinstance(value, BaseModel):
                 props[key] = value.model_dump(mode="json", exclude_none=True)
+            elif key == "parameters":
+                props[key] = _parameters_input(value)
             elif key in _PLAIN_FIELDS and isinstance(value, pulumi.Output):
                 props[key] = value.apply(_plain_duration)
             elif key in _PLAIN_FIELDS:

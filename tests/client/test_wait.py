@@ -9,7 +9,15 @@ from __future__ import annotations
 import pytest
 
 from pulumi_qpu.client import QaasClient
-from pulumi_qpu.errors import InvalidInputError, SessionEndedError, WaitTimeoutError
+from pulumi_qpu.errors import (
+    ConnectionFailedError,
+    DeniedAuthenticationError,
+    InvalidInputError,
+    ServerError,
+    SessionEndedError,
+    TooManyRequestsError,
+    WaitTimeoutError,
+)
 from pulumi_qpu.models import Session, SessionStatus
 from tests.client.conftest import FakeTime
 from tests.support.emulator import RunningEmulator
@@ -154,6 +162,74 @@ def test_session_ready_at_the_deadline_is_returned(
     # The clipped last sleep lands on the deadline, and that last poll still counts.
     session_id = started(client, platform_id, emulator, 7.0)
     assert client.wait_for_session(session_id, timeout=7.0).status is SessionStatus.RUNNING
+
+
+# --- an API outage during the wait ----------------------------------------------------
+
+# Three polls' worth of failed attempts: more than one call's retries can absorb.
+OUTAGE_FAILURES = 15
+# Each failure the retry policy calls transient, and the error a caller then sees.
+TRANSIENT = {
+    "503": ({"kind": "error", "status": 503}, ServerError),
+    "429": ({"kind": "throttle", "retry_after": 1}, TooManyRequestsError),
+    "connection-reset": ({"kind": "reset"}, ConnectionFailedError),
+}
+
+
+@pytest.mark.parametrize("fault", [fault for fault, _ in TRANSIENT.values()], ids=list(TRANSIENT))
+def test_wait_rides_out_an_outage_longer_than_one_calls_retries(
+    client: QaasClient, platform_id: str, emulator: RunningEmulator, fault: dict[str, object]
+) -> None:
+    session_id = started(client, platform_id, emulator, 2.0)
+    emulator.set_faults(script=[{**fault, "route": GET, "count": OUTAGE_FAILURES}])
+    assert client.wait_for_session(session_id, timeout=600).status is SessionStatus.RUNNING
+    # Every scripted failure was met, and then one poll that succeeded.
+    assert emulator.counters()[GET] > OUTAGE_FAILURES > client.retry.max_attempts
+    assert emulator.faults()["script"] == []
+
+
+@pytest.mark.parametrize(("fault", "error"), list(TRANSIENT.values()), ids=list(TRANSIENT))
+def test_an_outage_that_outlasts_the_wait_says_how_long_the_api_was_unreachable(
+    client: QaasClient,
+    platform_id: str,
+    emulator: RunningEmulator,
+    fake_time: FakeTime,
+    fault: dict[str, object],
+    error: type[Exception],
+) -> None:
+    session_id = started(client, platform_id, emulator, 1000.0)
+
+    def outage(_: Session) -> None:
+        # The API goes away once the first poll has seen the session (status reported).
+        emulator.set_faults(script=[{**fault, "route": GET, "count": 100_000}])
+
+    with pytest.raises(error) as info:
+        client.wait_for_session(session_id, timeout=60, on_change=outage)
+    text = str(info.value)
+    assert "the API could not be read for " in text
+    assert f"60s wait for session {session_id} to be running ran out" in text
+    assert "last status seen: starting" in text
+    assert emulator.counters()[GET] > 1 + client.retry.max_attempts
+
+
+def test_a_denied_poll_ends_the_wait_at_once(
+    client: QaasClient, platform_id: str, emulator: RunningEmulator
+) -> None:
+    session_id = started(client, platform_id, emulator, 2.0)
+    emulator.set_faults(
+        script=[
+            {
+                "kind": "error",
+                "route": GET,
+                "status": 401,
+                "type": "denied_authentication",
+                "count": 1,
+            }
+        ]
+    )
+    with pytest.raises(DeniedAuthenticationError):
+        client.wait_for_session(session_id)
+    assert emulator.counters()[GET] == 1
 
 
 def test_unknown_status_name_is_refused(client: QaasClient) -> None:

@@ -9,6 +9,7 @@ and destroy; with the client's retry logging on in the provider host.
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +19,26 @@ import pytest
 from pulumi_qpu import Session
 from tests.reliability.helpers import logging_env
 from tests.support.cli import RealEngine, live_sessions
-from tests.support.emulator import RunningEmulator
+from tests.support.emulator import EmulatorFactory, RunningEmulator
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+
+# Inputs that fail check, each made secret: none may be printed or stored anywhere.
+WRONG = {
+    "platform_name": "secret-platform-5b1e",
+    "project_id": "secret-project-5b1e",
+    "session_id": "secret-session-5b1e",
+    "name": "secret-name-5b1e-" + "n" * 300,  # too long
+    "max_duration": "secret-duration-5b1e",
+    "tag": "pulumi-qpu:creating-secret-tag-5b1e",  # the reserved prefix
+    "on_delete": "secret-mode-5b1e",
+    "started_at": "2031-07-19T13:57:41",  # no time zone
+    "parameters": "{secret-parameters-5b1e",  # not JSON
+    "max_cost": "secret-budget-5b1e EUR",  # not an amount
+    "deduplication_id": "secret-deduplication-id-5b1e-" + "d" * 120,  # too long
+}
+# A budget the platform's price breaks, with the budget, duration and platform secret.
+DEAR = {"platform_name": "EMU-CUDAQ-4H100SXM", "max_duration": "2h15m", "max_cost": "12.34 EUR"}
 
 
 def program() -> None:
@@ -119,3 +137,66 @@ def test_the_secret_key_is_nowhere_in_state_output_or_logs(
     # The provider's progress lines were printed, without the session's secret name.
     assert "of secretive is running" in "\n".join(printed)
     assert_absent("secret-session-name", "\n".join(printed), "the CLI's output")
+
+
+def wrong_in_secret() -> None:
+    """A Session whose secret inputs each fail check (the engine stops at the first
+    resource that fails: one per run, as the config says)."""
+    secret = pulumi.Output.secret
+    if pulumi.Config().get("session") == "dear":
+        Session(
+            "dear",
+            platform_name=secret(DEAR["platform_name"]),
+            max_duration=secret(DEAR["max_duration"]),
+            max_cost=secret(DEAR["max_cost"]),
+        )
+        return
+    Session(
+        "wrong",
+        platform_name=secret(WRONG["platform_name"]),
+        project_id=secret(WRONG["project_id"]),
+        session_id=secret(WRONG["session_id"]),
+        name=secret(WRONG["name"]),
+        max_duration=secret(WRONG["max_duration"]),
+        tags=["team:ok", secret(WRONG["tag"])],
+        on_delete=secret(WRONG["on_delete"]),
+        booking_demand=secret(
+            {"started_at": WRONG["started_at"], "finished_at": "2031-07-19T15:00:00Z"}
+        ),
+        parameters=secret(WRONG["parameters"]),
+        max_cost=secret(WRONG["max_cost"]),
+        deduplication_id=secret(WRONG["deduplication_id"]),
+    )
+
+
+def test_secret_inputs_that_fail_check_are_printed_and_stored_nowhere(
+    emulator_factory: EmulatorFactory, engine_for: Callable[[RunningEmulator], RealEngine]
+) -> None:
+    from pulumi import automation as auto
+
+    qpu = emulator_factory(log_level="info")  # the emulator logs every request
+    engine = engine_for(qpu)
+    stack = engine.stack(wrong_in_secret)
+    printed: list[str] = []
+    for session in ("wrong", "dear"):
+        stack.set_config("session", auto.ConfigValue(session))
+        for operation in (stack.preview, stack.up):
+            with pytest.raises(auto.CommandError) as failure:
+                operation(on_output=printed.append)
+            printed.append(str(failure.value))
+    text = "\n".join(printed)
+    # Every input failed, each on its own property, with its value masked.
+    for prop in (*(k for k in WRONG if k not in ("tag", "started_at")), "booking_demand"):
+        assert f"resource 'wrong': property {prop} value {{[secret]}} has a problem" in text, prop
+    assert (
+        "resource 'wrong': property tags value {[{team:ok} {[secret]}]} has a problem: tag 2 "
+        "starts with the reserved prefix 'pulumi-qpu:creating'"
+    ) in text
+    assert "resource 'dear': property max_cost value {[secret]} has a problem: worst case" in text
+    assert qpu.sessions() == []
+    for value in (*WRONG.values(), "secret-name-5b1e", "secret-deduplication-id-5b1e"):
+        assert_absent(value, text, "the CLI's output")
+        assert_absent(value, engine.backend_text(), "the backend's files")
+        assert_absent(value, qpu.output, "the emulator's log")
+    for value in DEAR.values():
+        assert_absent(value, text, "the CLI's output")

@@ -26,7 +26,7 @@ from pulumi_qpu.provider import (
     SessionProvider,
     derived_deduplication_id,
 )
-from tests.provider.conftest import OTHER_PLATFORM, PLATFORM
+from tests.provider.conftest import OTHER_PLATFORM, PLATFORM, stack_config
 from tests.support.emulator import RunningEmulator
 
 POST = "POST /qaas/v1alpha1/sessions"
@@ -72,6 +72,22 @@ def test_check_writes_parameters_as_canonical_json(provider: SessionProvider) ->
     as_dict = checked(provider, parameters={"b": 1, "a": [1, 2]})["parameters"]
     as_text = checked(provider, parameters='{ "a": [1, 2], "b": 1 }')["parameters"]
     assert as_dict == as_text == '{"a":[1,2],"b":1}'
+
+
+def test_check_turns_the_engines_whole_number_floats_back_into_integers(
+    provider: SessionProvider,
+) -> None:
+    # What a dict of ints becomes through the engine (every number a float64).
+    through_engine = checked(provider, parameters={"b": 1.0, "a": [1.0, 2.5], "n": -3.0})
+    as_text = checked(provider, parameters='{"n": -3, "a": [1, 2.5], "b": 1}')
+    assert through_engine["parameters"] == as_text["parameters"] == '{"a":[1,2.5],"b":1,"n":-3}'
+
+
+def test_check_keeps_a_large_integer_given_as_json_text_exactly(
+    provider: SessionProvider,
+) -> None:
+    inputs = checked(provider, parameters='{"seed": 12345678901234567}')
+    assert inputs["parameters"] == '{"seed":12345678901234567}'
 
 
 def test_check_resolves_platform_name_to_its_id(
@@ -132,12 +148,12 @@ def test_a_bad_duration_names_the_property_once(provider: SessionProvider) -> No
     reason = failures(provider, platform_name=PLATFORM, max_duration="1 hour")["max_duration"]
     # The engine prints "property max_duration ... has a problem: <reason>": the reason
     # itself must not start with the name again.
-    assert reason.startswith("invalid duration '1 hour'")
+    assert reason.startswith("invalid duration: it is not a duration this parser knows")
 
 
 def test_a_malformed_session_id_fails_at_check(provider: SessionProvider) -> None:
     reason = failures(provider, platform_name=PLATFORM, session_id="x")["session_id"]
-    assert reason.startswith("session_id must be the UUID of an existing session, not 'x'")
+    assert reason.startswith("session_id must be the UUID of an existing session, like ")
 
 
 def test_check_changes_nothing_remotely(provider: SessionProvider, qpu: RunningEmulator) -> None:
@@ -278,10 +294,29 @@ def test_create_that_times_out_terminates_its_session(
 def test_create_with_a_shared_deduplication_id_joins_the_live_session(
     provider: SessionProvider, qpu: RunningEmulator
 ) -> None:
+    # Two stacks, so two provider hosts: one provider instance each.
+    other_stack = SessionProvider()
+    other_stack.configure(ConfigureRequest(Config(stack_config(qpu), "project")))
     one = provider.create(checked(provider, deduplication_id="team", resource_key="p/s/one"))
-    two = provider.create(checked(provider, deduplication_id="team", resource_key="p/s/two"))
+    two = other_stack.create(
+        checked(other_stack, deduplication_id="team", resource_key="p/other/one")
+    )
+    other_stack.close()
     assert one.id == two.id
     assert len(live(qpu)) == 1
+
+
+def test_check_refuses_a_deduplication_id_another_resource_of_the_deployment_gives(
+    provider: SessionProvider,
+) -> None:
+    checked(provider, deduplication_id="team", resource_key="org/p/s/first")
+    reason = failures(
+        provider, platform_name=PLATFORM, deduplication_id="team", resource_key="org/p/s/second"
+    )["deduplication_id"]
+    assert reason.startswith("Session 'first' of this stack gives the same deduplication_id")
+    assert "give the same id in each stack" in reason
+    # The same resource checked again (preview then up, a replacement's second check).
+    checked(provider, deduplication_id="team", resource_key="org/p/s/first")
 
 
 def test_create_refuses_a_shared_id_held_on_another_platform(

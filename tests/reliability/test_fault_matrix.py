@@ -1,4 +1,4 @@
-"""A create whose wait for ``running`` fails after its retries, in the real provider host.
+"""A create whose wait for ``running`` cannot read the API until its timeout, in the real host.
 
 The fault matrix itself (50 Sessions up, previewed, updated and destroyed under every
 fault at once) runs through the real Pulumi CLI:
@@ -12,7 +12,6 @@ import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
 from pulumi_qpu.provider import SessionProvider
-from pulumi_qpu.retry import PULUMI_RETRY_POLICY
 from tests.reliability.helpers import live_by_name
 from tests.support.emulator import RunningEmulator
 from tests.support.host import HostCallError, ProviderHost
@@ -32,19 +31,26 @@ GET_ONE = "GET /qaas/v1alpha1/sessions/{session_id}"
     ],
     ids=["5xx", "429", "reset"],
 )
-@pytest.mark.timeout(120)  # ten attempts of full-jitter backoff: at most ~40 s
-def test_create_whose_wait_fails_after_its_retries_leaves_no_session_running(
+@pytest.mark.timeout(120)
+def test_create_whose_wait_cannot_read_the_api_until_its_timeout_leaves_no_session_running(
     host: ProviderHost, qpu: RunningEmulator, fault: dict[str, Any]
 ) -> None:
-    # The POST succeeds; every poll of the wait for running then fails until the
-    # client's retries are spent. Create fails, and the engine records nothing: a
-    # session left running now would be in no state and bill on.
-    attempts = PULUMI_RETRY_POLICY.max_attempts
-    qpu.set_faults(script=[{**fault, "route": GET_ONE, "count": attempts}])
+    # The POST succeeds; every poll of the wait for running then fails, past the
+    # client's retries (which alone no longer end a wait) and until create_timeout.
+    # Create fails, and the engine records nothing: a session left running now would be
+    # in no state and bill on.
+    qpu.set_faults(script=[{**fault, "route": GET_ONE, "count": 100_000}])
     checked = host.check(
-        URN, {}, {"__provider": PROVIDER, "platform_id": PLATFORM_ID, "resource_key": "p/s/r"}
+        URN,
+        {},
+        {
+            "__provider": PROVIDER,
+            "platform_id": PLATFORM_ID,
+            "resource_key": "p/s/r",
+            "create_timeout": "3s",
+        },
     )
-    with pytest.raises(HostCallError):
+    with pytest.raises(HostCallError, match="the API could not be read for"):
         host.create(URN, checked.inputs)
     assert len(qpu.sessions()) == 1
     assert live_by_name(qpu) == {}, "the failed create left its session running"

@@ -14,6 +14,7 @@ import queue
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -162,6 +163,17 @@ class RunningEmulator:
         """
         port = httpx.URL(self.url).port if same_port and self.url else None
         self.stop()
+        self._start(port or 0)
+
+    def outage(self, seconds: float) -> None:
+        """Take the API down for ``seconds``, then back up on the same port.
+
+        The process is stopped, so every call meanwhile meets a refused connection, as
+        in a real outage; give the emulator a ``state_file``, or its sessions are lost.
+        """
+        port = httpx.URL(self.url).port
+        self.stop()
+        time.sleep(seconds)  # the outage is wall-clock time, as the clients live it
         self._start(port or 0)
 
     @property
