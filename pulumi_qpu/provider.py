@@ -273,7 +273,8 @@ class SessionProvider(ResourceProvider):
         except (QpuError, ValueError) as exc:
             # Cost is information: without it a Session still works (a budget, if set,
             # is then reported unverifiable by check).
-            _say(f"qpu: could not read the prices of platform {platform_id}: {exc}")
+            # Never the id itself: an input, which the program may have made secret.
+            _say(f"qpu: could not read the prices of a declared platform: {exc}")
             return None
 
     # --- check -----------------------------------------------------------------------
@@ -510,7 +511,7 @@ class SessionProvider(ResourceProvider):
             # Someone else's live session holds this id with other settings: it is
             # theirs to keep, so report instead of terminating it.
             raise QpuError(
-                f"deduplication_id {given!r} is held by live session {session.id} on "
+                f"the given deduplication_id is held by live session {session.id} on "
                 f"platform {session.platform_id} with other settings; choose another "
                 "deduplication_id or declare the same platform, model and parameters"
             )

@@ -323,7 +323,7 @@ def test_create_refuses_a_shared_id_held_on_another_platform(
     provider: SessionProvider, qpu: RunningEmulator
 ) -> None:
     provider.create(checked(provider, deduplication_id="team"))
-    with pytest.raises(QpuError, match="deduplication_id 'team' is held by live session"):
+    with pytest.raises(QpuError, match="the given deduplication_id is held by live session"):
         provider.create(checked(provider, deduplication_id="team", platform_name=OTHER_PLATFORM))
     assert len(live(qpu)) == 1
 
