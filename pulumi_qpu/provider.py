@@ -25,6 +25,7 @@ the API says, nothing else.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import sys
 import threading
 from collections.abc import Callable, Mapping
@@ -165,6 +166,8 @@ class _Runtime:
 
     lock: threading.Lock = field(default_factory=threading.Lock)
     stack_config: dict[str, str] = field(default_factory=dict)
+    # qpu: keys of the stack config that are no setting (typos), each with its fix.
+    unknown_config: list[str] = field(default_factory=list)
     client: QaasClient | None = None
     platform_ids: dict[str, str] = field(default_factory=dict)
     platforms: dict[str, Platform] = field(default_factory=dict)  # by id, for prices
@@ -218,9 +221,15 @@ class SessionProvider(ResourceProvider):
             value = req.config.get(key)
             if value is not None and value != "":
                 config[key] = str(value)
+        # The SDK's Config offers get() only; its raw mapping (pulumi 3.260 to 3.272:
+        # ``_props``) is the one way to see a key that is no setting.
+        raw = getattr(req.config, "_props", None)
+        keys = sorted(str(key) for key in raw) if isinstance(raw, Mapping) else []
+        unknown = [_unknown_config_key(key) for key in keys if _is_unknown_key(key)]
         self.close()
         with runtime.lock:
             runtime.stack_config = config
+            runtime.unknown_config = unknown
 
     def close(self) -> None:
         """Close the HTTP client, if one was built (the host never needs to)."""
@@ -296,6 +305,9 @@ class SessionProvider(ResourceProvider):
             default_project_id=lambda: self._config().project_id,
             deduplication_claims=self._runtime().deduplication_claims,
         )
+        for problem in self._runtime().unknown_config:
+            # A misspelt setting is silently no setting: a budget off, another API used.
+            checker.fail("", problem)
         try:
             inputs = checker.run()
             self._check_cost(inputs, checker, announce=not _olds)
@@ -762,6 +774,26 @@ class _Heartbeat:
 
 
 # --- helpers ------------------------------------------------------------------------
+
+
+def _is_unknown_key(key: object) -> bool:
+    return isinstance(key, str) and key.startswith("qpu:") and key not in CONFIG_KEYS
+
+
+def _unknown_config_key(key: str) -> str:
+    """Say that ``key`` is no pulumi-qpu setting, with the closest one (never a value)."""
+
+    def folded(name: str) -> str:
+        return name.lower().replace("_", "").replace("-", "")
+
+    by_fold = {folded(known): known for known in CONFIG_KEYS}
+    close = difflib.get_close_matches(folded(key), list(by_fold), n=1, cutoff=0.7)
+    hint = f"did you mean {by_fold[close[0]]}? " if close else ""
+    return (
+        f"stack config {key} is no pulumi-qpu setting: {hint}Remove it "
+        f"(`pulumi config rm {key}`) and set the one meant; the settings are "
+        f"{', '.join(CONFIG_KEYS)}"
+    )
 
 
 def _say(line: str) -> None:

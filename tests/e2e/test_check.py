@@ -48,3 +48,29 @@ def test_every_wrong_input_is_named_at_preview_and_nothing_is_created(
     ):
         assert expected in text, text
     assert qpu.sessions() == []
+
+
+def right() -> None:
+    Session("right", platform_name="EMU-AER-16C-128M", max_duration="1h")
+
+
+@pytest.mark.parametrize(
+    ("typo", "meant"),
+    [
+        ("qpu:maxCostPerSessions", "qpu:maxCostPerSession"),
+        ("qpu:apiURL", "qpu:apiUrl"),
+        ("qpu:secret_key", "qpu:secretKey"),
+    ],
+)
+def test_a_misspelt_qpu_setting_fails_preview_with_the_setting_meant(
+    engine: RealEngine, qpu: RunningEmulator, typo: str, meant: str
+) -> None:
+    from pulumi import automation as auto
+
+    # Stack config outranks the environment: a typo there would silently fall back to it.
+    stack = engine.stack(right, config={typo: "1 EUR"})
+    with pytest.raises(auto.CommandError) as failure:
+        stack.preview()
+    text = str(failure.value)
+    assert f"stack config {typo} is no pulumi-qpu setting: did you mean {meant}?" in text, text
+    assert qpu.sessions() == []
