@@ -164,6 +164,8 @@ class QaasClient:
         self._secret_key = validate_secret_key(
             secret_key, sources.get("secret_key", "argument secret_key")
         )
+        # Whether the API ever answered this client (retry.RetryPolicy.first_contact_attempts).
+        self._answered = False
         self.api_url = validate_api_url(api_url, sources.get("api_url", "argument api_url"))
         self.default_project_id = (
             validate_project_id(
@@ -623,6 +625,7 @@ class QaasClient:
                     request_sent=not isinstance(exc, httpx.ConnectError),
                 )
             else:
+                self._answered = True  # the API is there: later failures are outages
                 if response.is_success:
                     return self._decode(response, method)
                 if gone_ok_on_retry and attempts > 1 and response.status_code == 404:
@@ -643,6 +646,7 @@ class QaasClient:
                 attempt,
                 policy=self.retry,
                 repeatable=repeatable,
+                first_contact=not self._answered,
                 sleep=self._sleep,
                 clock=self._clock,
                 deadline=deadline,

@@ -1,4 +1,4 @@
-"""Retry policy, timeouts and the poll schedule: every timing decision of the client.
+r"""Retry policy, timeouts and the poll schedule: every timing decision of the client.
 
 Nothing else in pulumi-qpu decides when to try again or how long to wait, so this module
 is the one place to read (and to tune) them:
@@ -15,13 +15,17 @@ same request twice has the effect of sending it once):
 ============================================  ==========  ==============
 failure                                       repeatable  not repeatable
 ============================================  ==========  ==============
-connect refused / connect timeout (not sent)  retried     retried
+connect refused / connect timeout (not sent)  retried*    retried*
 reset, read timeout, dropped reply (sent)     retried     raised
 408, 5xx (except 501)                         retried     raised
 429 too_many_requests                         retried     retried
 409 transient_state                           retried     raised
 any other status                              raised      raised
 ============================================  ==========  ==============
+
+\* A connection refused (or a name that does not resolve) before the API has ever
+answered the client is tried ``first_contact_attempts`` times only: a wrong URL or an
+emulator not started is reported at once, not after a minute of retries.
 
 The two "retried" entries under *not repeatable* are safe because the server cannot have
 acted on the request: a connection that never opened carried nothing, and a 429 is the
@@ -41,7 +45,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from pulumi_qpu.errors import APIError, QpuError, TransportError
+from pulumi_qpu.errors import APIError, ConnectionFailedError, QpuError, TransportError
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
@@ -134,6 +138,11 @@ class RetryPolicy:
             being processed, so even a non-repeatable call may be retried (429).
         jitter: draw each wait uniformly in ``[0, bound]`` ("full jitter", so clients
             hit by the same outage do not retry in step); False waits the bound itself.
+        first_contact_attempts: attempts in all while the API has never answered this
+            client and no connection opens (refused, a name that does not resolve):
+            a wrong URL or an emulator not started, which waiting does not heal, is
+            reported in about a second; once the API has answered, the same failure is
+            an outage and gets ``max_attempts``.
 
     """
 
@@ -149,6 +158,7 @@ class RetryPolicy:
     retry_transient_state: bool = True
     never_processed_statuses: frozenset[int] = field(default=frozenset({429}))
     jitter: bool = True
+    first_contact_attempts: int = 3
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
@@ -254,6 +264,7 @@ def run_with_retries(
     *,
     policy: RetryPolicy,
     repeatable: bool,
+    first_contact: bool = False,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
     deadline: float | None = None,
@@ -264,7 +275,8 @@ def run_with_retries(
     ``attempt`` raises :class:`QpuError` subclasses (already mapped from HTTP); any other
     exception propagates at once. ``deadline`` is an absolute ``clock()`` time that
     further bounds the policy's own deadline (a wait passes its own). The last error is
-    raised with ``attempts`` set when the policy gives up.
+    raised with ``attempts`` set when the policy gives up. ``first_contact``: the API has
+    never answered this client (see ``RetryPolicy.first_contact_attempts``).
     """
     limit = clock() + policy.deadline
     if deadline is not None:
@@ -278,6 +290,9 @@ def run_with_retries(
             if number >= policy.max_attempts or not policy.is_retryable(
                 error, repeatable=repeatable
             ):
+                raise
+            never_opened = isinstance(error, ConnectionFailedError) and not error.request_sent
+            if first_contact and never_opened and number >= policy.first_contact_attempts:
                 raise
             wait = policy.delay(error, number, rng)
             if clock() + wait >= limit:

@@ -74,3 +74,46 @@ def test_a_timeout_keeps_its_class_and_gains_the_attempts() -> None:
         client.get_session("3cd822eb-ac66-53d6-91da-09695149edc2")
     assert "connecting timed out; gave up after 3 attempts" in str(info.value)
     assert info.value.__context__ is None
+
+
+def test_an_api_never_reached_is_given_up_after_the_first_contact_attempts() -> None:
+    # A wrong URL or an emulator not started: waiting does not heal it, so the default
+    # policy's 10 attempts (about 15 s of backoff) are not spent on it.
+    port = _free_port()
+    time = FakeTime()
+    client = QaasClient(
+        secret_key=SECRET,
+        api_url=f"http://127.0.0.1:{port}",
+        retry=RetryPolicy(max_attempts=10, jitter=False),
+        sleep=time.sleep,
+        clock=time.clock,
+    )
+    with client, pytest.raises(ConnectionFailedError) as info:
+        list(client.list_platforms())
+    assert info.value.attempts == RetryPolicy().first_contact_attempts == 3
+    assert time.sleeps == [0.25, 0.5]
+
+
+def test_once_the_api_answered_a_refused_connection_is_an_outage_and_retried() -> None:
+    answered = {"count": 0}
+
+    def first_answers_then_refuses(request: httpx.Request) -> httpx.Response:
+        answered["count"] += 1
+        if answered["count"] == 1:
+            return httpx.Response(200, json={"platforms": [], "total_count": 0})
+        raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+
+    time = FakeTime()
+    client = QaasClient(
+        secret_key=SECRET,
+        api_url="http://127.0.0.1:1",
+        retry=RetryPolicy(max_attempts=6, jitter=False),
+        transport=httpx.MockTransport(first_answers_then_refuses),
+        sleep=time.sleep,
+        clock=time.clock,
+    )
+    with client:
+        assert list(client.list_platforms()) == []
+        with pytest.raises(ConnectionFailedError) as info:
+            list(client.list_platforms())
+    assert info.value.attempts == 6
