@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -174,14 +174,22 @@ def _check_tags(tags: list[str] | None) -> None:
             )
 
 
+_INT32_MIN: Final = -(2**31)
+_INT32_MAX: Final = 2**31 - 1
+
+
 def _int_param(params: Mapping[str, str], name: str) -> int | None:
     raw = params.get(name)
     if raw is None or raw == "":
         return None
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise invalid_argument(name, "format", f"{raw!r} is not an integer") from None
+    # The published contract types every integer query parameter `format: int32`.
+    if not _INT32_MIN <= value <= _INT32_MAX:
+        raise invalid_argument(name, "format", f"{raw!r} is not a 32-bit integer")
+    return value
 
 
 def _paging(params: Mapping[str, str]) -> tuple[int, int]:

@@ -127,3 +127,17 @@ def test_list_shows_settled_statuses(client: httpx.Client, emulator: RunningEmul
     create(client, emulator.project_id)
     emulator.advance(60)
     assert _list(client, emulator.project_id)["sessions"][0]["status"] == "running"
+
+
+@pytest.mark.parametrize("path", ["/platforms", "/sessions"])
+def test_a_page_beyond_the_contracts_int32_is_invalid_and_its_maximum_is_empty(
+    client: httpx.Client, emulator: RunningEmulator, path: str
+) -> None:
+    # The published contract types `page` as int32 (found by fuzzing with it).
+    params = {"project_id": emulator.project_id}
+    too_big = client.get(path, params={**params, "page": 2**31})
+    assert too_big.status_code == 400
+    assert too_big.json()["details"][0]["argument_name"] == "page"
+    largest = client.get(path, params={**params, "page": 2**31 - 1})
+    assert largest.status_code == 200
+    assert largest.json()[path.lstrip("/")] == []
