@@ -278,7 +278,9 @@ class PlatformNotFoundError(NotFoundError):
         )
         # Not APIError's "GET <url> -> 404 not_found: ...": the listing succeeded.
         Exception.__init__(
-            self, f"no platform is named {name!r} ({method} {url} lists none); {suggestion}"
+            self,
+            f"no platform is named {name!r} (the API lists no platform of that name: "
+            f"{method} {url}); {suggestion}",
         )
 
 
