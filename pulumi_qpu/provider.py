@@ -363,7 +363,11 @@ class SessionProvider(ResourceProvider):
             reason = check_budget(max_cost, per_session, checkable, declared)
             if reason is not None:
                 checker.fail(budget_prop, reason)
-        if announce and prices is not None:
+        # No line for a Session that adopts an existing session (its cost is that
+        # session's, read at up) or whose max_duration check refused: the failure says
+        # it, and a "known at up" line would contradict it.
+        refused = any(failure.property == "max_duration" for failure in checker.failures)
+        if announce and prices is not None and not inputs.get("session_id") and not refused:
             name = _resource_name(inputs)
             label = f"session {name}" if name else "a new session"
             line = worst_case_line(label, inputs, known_duration)

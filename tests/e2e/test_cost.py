@@ -187,3 +187,20 @@ def test_the_fleet_example_is_stopped_by_a_stack_budget(engine: RealEngine) -> N
     stack.set_config("qpu:maxCostPerSession", auto.ConfigValue("2 EUR"))
     failed = failed_preview(stack)
     assert re.search(r"resource 'fleet-qsim' has a problem: worst case 2\.80 EUR", failed)
+
+
+def test_no_cost_line_contradicts_a_refused_max_duration_or_an_adoption(
+    engine: RealEngine, qpu: RunningEmulator
+) -> None:
+    refused = engine.stack(sessions(session(max_duration="2 hours")), name="refused")
+    text = failed_preview(refused)
+    assert "max_duration" in text
+    assert "worst case" not in text, text
+
+    client = QaasClient(secret_key=qpu.secret_key, api_url=qpu.url)
+    with client:
+        made = client.create_session(
+            platform_id=client.find_platform("EMU-AER-16C-128M").id, project_id=qpu.project_id
+        )
+    adopted = engine.stack(sessions(session(session_id=made.id)), name="adopted")
+    assert "worst case unknown until it exists" not in preview_text(adopted)
