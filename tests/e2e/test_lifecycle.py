@@ -181,3 +181,38 @@ def test_sessions_that_ended_by_themselves_are_replaced_and_destroyable(
     stack.destroy()
     assert engine.resources(stack) == []
     assert len(qpu.sessions()) == 5
+
+
+def test_shortening_max_duration_below_the_time_run_previews_the_replacement_up_makes(
+    engine: RealEngine, qpu: RunningEmulator
+) -> None:
+    long_lived = {"max_idle_duration": "2h"}
+    stack = engine.stack(one_session(max_duration="2h", **long_lived))
+    first = stack.up().outputs["id"].value
+    qpu.advance(30 * 60)  # it has run 30 minutes
+    stack.workspace.program = one_session(max_duration="20m", **long_lived)
+
+    printed: list[str] = []
+    assert stack.preview(on_output=printed.append).change_summary.get("replace") == 1
+    text = "\n".join(printed)
+    assert "max_duration" in text and "has already run" in text, text
+    result = stack.up()
+    second = result.outputs["id"].value
+    assert result.summary.resource_changes.get("replace") == 1
+    assert second != first
+    assert [s["id"] for s in live_sessions(qpu)] == [second]
+    assert by_id(qpu, second)["max_duration"] == "1200s"
+    assert set(stack.preview().change_summary) == {"same"}
+
+
+def test_max_duration_shortened_but_above_the_time_run_updates_in_place(
+    engine: RealEngine, qpu: RunningEmulator
+) -> None:
+    long_lived = {"max_idle_duration": "2h"}
+    stack = engine.stack(one_session(max_duration="2h", **long_lived))
+    first = stack.up().outputs["id"].value
+    qpu.advance(10 * 60)
+    stack.workspace.program = one_session(max_duration="20m", **long_lived)
+    assert stack.preview().change_summary.get("update") == 1
+    assert stack.up().outputs["id"].value == first
+    assert by_id(qpu, first)["status"] == "running"
