@@ -169,7 +169,8 @@ def test_adopting_a_session_another_stack_manages_fails_at_preview(
     prod = engine.stack(adopting(devs, tags=["prod"]), name="prod")
     text = preview_failure(prod)
     assert "property session_id value" in text, text
-    assert "managed by a Pulumi stack" in text and "deduplication id" in text, text
+    assert "managed by a Pulumi stack" in text, text
+    assert "deduplication id" in text, text
     # Refused at up too, and dev's session is untouched.
     from pulumi import automation as auto
 
@@ -207,7 +208,8 @@ def test_adopting_a_session_marked_as_managed_fails_at_preview_naming_the_mark(
     marked = made_by_hand(qpu, **fields)
     stack = engine.stack(adopting(marked))
     text = preview_failure(stack)
-    assert "property session_id value" in text and why in text, text
+    assert "property session_id value" in text, text
+    assert why in text, text
     assert engine.resources(stack) == []
 
 
@@ -220,7 +222,8 @@ def test_adopting_a_stopped_session_fails_at_preview(
     qpu.advance(5)
     stack = engine.stack(adopting(stopped))
     text = preview_failure(stack)
-    assert "property session_id value" in text and "is stopped" in text, text
+    assert "property session_id value" in text, text
+    assert "is stopped" in text, text
     assert "remove session_id" in text, text
 
 
@@ -231,7 +234,8 @@ def test_adopting_a_session_on_another_platform_fails_at_preview_naming_both(
     stack = engine.stack(adopting(elsewhere))
     text = preview_failure(stack)
     assert "property session_id value" in text, text
-    assert f"runs on platform {OTHER_PLATFORM}" in text and PLATFORM in text, text
+    assert f"runs on platform {OTHER_PLATFORM}" in text, text
+    assert PLATFORM in text, text
     assert live_ids(qpu) == [elsewhere]
     assert record(qpu, elsewhere)["tags"] == []
 

@@ -195,7 +195,8 @@ def test_shortening_max_duration_below_the_time_run_previews_the_replacement_up_
     printed: list[str] = []
     assert stack.preview(on_output=printed.append).change_summary.get("replace") == 1
     text = "\n".join(printed)
-    assert "max_duration" in text and "has already run" in text, text
+    assert "max_duration" in text, text
+    assert "has already run" in text, text
     result = stack.up()
     second = result.outputs["id"].value
     assert result.summary.resource_changes.get("replace") == 1

@@ -55,6 +55,8 @@ def test_a_key_that_cannot_see_the_project_plans_no_replacement_and_destroy_fail
     assert "cannot be seen with the current credentials" in text, text
     assert qpu.other_secret_key not in text
 
+    # An up records the new credentials in the provider's state (destroy uses them).
+    assert set(stack.up().summary.resource_changes or {}) == {"same"}
     stack.refresh()
     assert [r["id"] for r in engine.resources(stack)] == [session_id]
 
@@ -63,13 +65,15 @@ def test_a_key_that_cannot_see_the_project_plans_no_replacement_and_destroy_fail
     message = str(failure.value)
     assert f"may still run in project {qpu.project_id}" in message, message
     assert "pulumi state delete" in message, message
+    assert "--run-program" in message, message
     assert qpu.other_secret_key not in message
     assert live_ids(qpu) == [session_id]
     assert [r["id"] for r in engine.resources(stack)] == [session_id]
 
-    # With the key that can read the project back, destroy does its work.
+    # With the key that can read the project back, destroy does its work (run_program:
+    # a plain destroy would use the credentials the last up recorded).
     use_key(stack, qpu.secret_key)
-    stack.destroy()
+    stack.destroy(run_program=True)
     assert live_ids(qpu) == []
 
 
