@@ -8,6 +8,7 @@ themselves, replaced and destroyed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -217,3 +218,21 @@ def test_max_duration_shortened_but_above_the_time_run_updates_in_place(
     assert stack.preview().change_summary.get("update") == 1
     assert stack.up().outputs["id"].value == first
     assert by_id(qpu, first)["status"] == "running"
+
+
+def test_refresh_of_a_session_that_ended_by_itself_records_it_and_the_next_preview_replaces_it(
+    engine: RealEngine, qpu: RunningEmulator
+) -> None:
+    # docs/provider.md, read(): refresh records what it reads and replaces nothing.
+    stack = engine.stack(one_session(max_idle_duration="60s"))
+    first = stack.up().outputs["id"].value
+    qpu.advance(61)
+    printed: list[str] = []
+    refreshed = stack.refresh(on_output=printed.append, diff=True)
+    assert refreshed.summary.resource_changes.get("update") == 1
+    text = "\n".join(printed)
+    assert re.search(r'~ status\s*: "running" => "stopped"', text), text
+    assert [(r["id"], r["outputs"]["status"]) for r in engine.resources(stack)] == [
+        (first, "stopped")
+    ]
+    assert stack.preview().change_summary.get("replace") == 1
