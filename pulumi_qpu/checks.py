@@ -3,7 +3,8 @@
 The one place that says which inputs PATCH can change (:data:`UPDATE_KEYS`), which force
 a new session (:data:`REPLACE_KEYS`) and which are provider settings
 (:data:`SETTING_KEYS`); :class:`InputChecker` turns what a program declared into the
-canonical inputs the engine stores, or failures that name the property and the fix.
+canonical inputs the engine stores, or failures that name the property and the fix;
+:func:`adoption_refusal` says why a session cannot be adopted (``session_id``).
 
 Check is a pure function of the declaration (plus the platform name lookup and the
 configured project): it never reads the olds, so a no-op ``pulumi up`` gets back exactly

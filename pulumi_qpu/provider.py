@@ -295,10 +295,12 @@ class SessionProvider(ResourceProvider):
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate and canonicalize inputs; never raises, never changes anything remote.
 
-        The result depends on the declaration only, never on the olds (the engine sends
-        none before a replacement's create), so a no-op ``up`` returns exactly the
-        stored inputs. Every failure names the property and says how to fix it, and
-        never repeats an input's value (it may have been secret). Unknown values (during
+        The checked inputs depend on the declaration only, never on the olds (the engine
+        sends none before a replacement's create), so a no-op ``up`` returns exactly the
+        stored inputs. The olds only tell whether ``session_id`` names a session this
+        resource does not hold yet, which is then read and refused here if create would
+        refuse it. Every failure names the property and says how to fix it, and never
+        repeats an input's value (it may have been secret). Unknown values (during
         preview) are passed through unchecked. One thing spans resources: a given
         ``deduplication_id`` that another Session of the deployment already gives fails.
         """

@@ -119,6 +119,25 @@ def test_an_adopted_session_that_ended_by_itself_is_replaced_by_a_fresh_one(
     assert set(stack.up().summary.resource_changes or {}) == {"same"}
 
 
+def test_an_adopted_session_deleted_by_hand_is_replaced_by_a_fresh_one(
+    engine: RealEngine, qpu: RunningEmulator
+) -> None:
+    adopted = made_by_hand(qpu)
+    stack = engine.stack(adopting(adopted))
+    stack.up()
+    with client_of(qpu) as client:
+        client.terminate_session(adopted)
+        qpu.advance(5)
+        client.delete_session(adopted)
+    # The replacement's Check and Create find nothing at the adopted id: this run's diff
+    # planned the replacement, so that is no first adoption of a missing session.
+    result = stack.up()
+    fresh = result.outputs["id"].value
+    assert result.summary.resource_changes.get("replace") == 1
+    assert live_ids(qpu) == [fresh]
+    assert set(stack.up().summary.resource_changes or {}) == {"same"}
+
+
 def test_a_replace_only_input_added_to_an_adopted_session_replaces_it_with_a_fresh_one(
     engine: RealEngine, qpu: RunningEmulator
 ) -> None:
