@@ -18,6 +18,7 @@ import pytest
 
 from pulumi_qpu import Session
 from pulumi_qpu.client import QaasClient
+from pulumi_qpu.identity import adopted_tag
 from tests.support.cli import RealEngine, live_sessions
 from tests.support.emulator import RunningEmulator
 
@@ -154,6 +155,24 @@ def test_a_replace_only_input_added_to_an_adopted_session_replaces_it_with_a_fre
     assert record(qpu, fresh)["parameters"] == '{"mode":"fast"}'
     assert record(qpu, adopted)["status"] in ("stopping", "stopped")
     assert set(stack.up().summary.resource_changes or {}) == {"same"}
+
+
+def test_an_adoption_whose_run_was_killed_leaves_the_named_session_running_and_says_so(
+    engine: RealEngine, qpu: RunningEmulator
+) -> None:
+    # The documented limit: killed between the adoption tag's PATCH and the engine's
+    # checkpoint, a run leaves the named session tagged and in no state. Played by
+    # tagging it as that run would have.
+    adopted = made_by_hand(qpu)
+    stack = engine.stack(adopting(adopted))
+    key = f"organization/{stack.workspace.project_settings().name}/{stack.name}/s"
+    with client_of(qpu) as client:
+        client.update_session(adopted, tags=[adopted_tag({"resource_key": key})])
+    printed: list[str] = []
+    fresh = stack.up(on_output=printed.append).outputs["id"].value
+    assert fresh != adopted
+    assert f"session {adopted}, named by session_id, was adopted before" in "\n".join(printed)
+    assert live_ids(qpu) == sorted([adopted, fresh])  # left running, as documented
 
 
 def test_changing_session_id_adopts_the_other_session(
