@@ -722,7 +722,8 @@ class SessionProvider(ResourceProvider):
             _say(
                 f"qpu: {name}: session {session.id}, named by session_id, was adopted before "
                 "(or has ended, or no longer matches): creating a fresh session. If no stack "
-                f"holds {session.id} (an adoption whose run was killed), end it by hand"
+                f"holds {session.id} (an adoption whose run was killed), end it with "
+                f"`qpu-leftovers --end --force --session {session.id}`"
             )
             return None
         tags = [*visible_tags(session.tags), *hidden_tags(session.tags), mark]

@@ -173,6 +173,7 @@ def test_an_adoption_whose_run_was_killed_leaves_the_named_session_running_and_s
     assert fresh != adopted
     assert f"session {adopted}, named by session_id, was adopted before" in "\n".join(printed)
     assert live_ids(qpu) == sorted([adopted, fresh])  # left running, as documented
+    assert f"qpu-leftovers --end --force --session {adopted}" in "\n".join(printed)
 
 
 def test_changing_session_id_adopts_the_other_session(
