@@ -3,7 +3,8 @@
 The one place that says which inputs PATCH can change (:data:`UPDATE_KEYS`), which force
 a new session (:data:`REPLACE_KEYS`) and which are provider settings
 (:data:`SETTING_KEYS`); :class:`InputChecker` turns what a program declared into the
-canonical inputs the engine stores, or failures that name the property and the fix.
+canonical inputs the engine stores, or failures that name the property and the fix;
+:func:`adoption_refusal` says why a session cannot be adopted (``session_id``).
 
 Check is a pure function of the declaration (plus the platform name lookup and the
 configured project): it never reads the olds, so a no-op ``pulumi up`` gets back exactly
@@ -39,7 +40,14 @@ from pulumi_qpu.errors import (
     NotFoundError,
     QpuError,
 )
-from pulumi_qpu.identity import CREATING_TAG, is_creating_tag
+from pulumi_qpu.identity import (
+    ADOPTED_TAG,
+    CREATING_TAG,
+    ENDED,
+    is_adopted_tag,
+    is_creating_tag,
+    managed_elsewhere,
+)
 from pulumi_qpu.models import BookingDemand
 from pulumi_qpu.models import Session as WireSession
 
@@ -55,6 +63,7 @@ __all__ = [
     "UPDATE_KEYS",
     "DeduplicationClaims",
     "InputChecker",
+    "adoption_refusal",
     "canonical_parameters",
     "contains_unknown",
     "is_unknown",
@@ -487,6 +496,13 @@ class InputChecker:
                     "which marks a session whose create has not returned; choose another tag",
                 )
                 continue
+            if is_adopted_tag(tag):
+                self.fail(
+                    "tags",
+                    f"tag {position} starts with the reserved prefix {ADOPTED_TAG!r}, "
+                    "which marks a session a Session adopted (session_id); choose another tag",
+                )
+                continue
             if not isinstance(tag, str):
                 self.fail("tags", f"tag {position} is a {type(tag).__name__}, not a string")
             elif not tag or len(tag) > _MAX_TAG:
@@ -554,3 +570,68 @@ class InputChecker:
                 "on_delete",
                 f"on_delete must be one of {', '.join(map(repr, ON_DELETE_MODES))}",
             )
+
+
+# --- adoption -------------------------------------------------------------------------
+
+# Inputs the API cannot change that an adopted session must already have, or the next
+# diff would replace the session just adopted (platform and project are told apart).
+_ADOPTION_MUST_MATCH: Final = ("model_id", "parameters", "deduplication_id")
+
+
+def adoption_refusal(
+    session: WireSession, inputs: Mapping[str, Any], *, platform_name: Callable[[str], str]
+) -> str | None:
+    """Say why a Session declaring ``inputs`` cannot adopt ``session``, or None.
+
+    For a first adoption: a session that carries this resource's adoption tag was
+    adopted already (a replacement then makes a fresh session, provider.create). Only
+    what the API returned is quoted, never an input value (it may be secret):
+    ``platform_name`` turns a platform id into the API's name of it.
+    """
+    why = managed_elsewhere(session, inputs)
+    if why is not None:
+        return (
+            f"the session named by session_id is managed by a Pulumi stack: {why}. Adopting "
+            "it would take it from that stack, whose destroy would then end it under this "
+            "one. Leave session_id out to create a session of this resource's own"
+        )
+    problems: list[str] = []
+    if session.status in ENDED:
+        problems.append(
+            f"is {session.status.value} and cannot run again (remove session_id to create a "
+            "new session, or name a live one)"
+        )
+    declared_platform = inputs.get("platform_id")
+    if (
+        isinstance(declared_platform, str)
+        and not is_unknown(declared_platform)
+        and session.platform_id != declared_platform
+    ):
+        actual, wanted = platform_name(session.platform_id), platform_name(declared_platform)
+        problems.append(
+            f"runs on platform {actual}, not on the declared platform {wanted} (declare "
+            f"platform_name={actual!r}, or name a session that runs on {wanted})"
+        )
+    declared_project = inputs.get("project_id")
+    if (
+        isinstance(declared_project, str)
+        and not is_unknown(declared_project)
+        and session.project_id != declared_project
+    ):
+        problems.append(
+            f"is in project {session.project_id}, not in the declared project (set "
+            "project_id or qpu:projectId to its project, or name a session of yours)"
+        )
+    for key in _ADOPTION_MUST_MATCH:
+        wanted_value = inputs.get(key)
+        if wanted_value is None or contains_unknown(wanted_value):
+            continue
+        if wanted_value != (getattr(session, key) or None):
+            problems.append(
+                f"has another {key} than the declaration (an adopted session keeps its "
+                f"{key}: declare the session's own, or leave {key} out)"
+            )
+    if not problems:
+        return None
+    return "the session named by session_id " + "; ".join(problems)

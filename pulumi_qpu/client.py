@@ -23,6 +23,8 @@ import platform as _platform
 import sys
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -184,6 +186,9 @@ class QaasClient:
         self._sleep = sleep or time.sleep
         self._clock = clock or time.monotonic
         self._sources = sources
+        # Server's clock minus ours, in seconds, from the last reply's Date (None: none
+        # seen yet). One float, replaced whole, so threads need no lock for it.
+        self._server_offset: float | None = None
         self._http = httpx.Client(
             base_url=self.api_url,
             headers={
@@ -627,6 +632,7 @@ class QaasClient:
             else:
                 self._answered = True  # the API is there: later failures are outages
                 if response.is_success:
+                    self._note_server_time(response)
                     return self._decode(response, method)
                 if gone_ok_on_retry and attempts > 1 and response.status_code == 404:
                     logger.info(
@@ -683,6 +689,28 @@ class QaasClient:
         )
         enriched.attempts = error.attempts
         return enriched
+
+    def server_now(self) -> datetime:
+        """Return the API's current time, as its last reply's ``Date`` header tells it.
+
+        Sessions end by the API's clock (``started_at + max_duration``), which need not
+        agree with this machine's. ``Date`` has whole seconds, so this may be up to a
+        second early; before any reply it is this machine's time.
+        """
+        offset = self._server_offset or 0.0
+        return datetime.now(timezone.utc) + timedelta(seconds=offset)
+
+    def _note_server_time(self, response: httpx.Response) -> None:
+        date = response.headers.get("date")
+        if not date:
+            return
+        try:
+            server = parsedate_to_datetime(date)
+        except (TypeError, ValueError):
+            return  # a malformed Date is no reason to fail a call that succeeded
+        if server.tzinfo is None:
+            return
+        self._server_offset = (server - datetime.now(timezone.utc)).total_seconds()
 
     def _url_of(self, exc: httpx.RequestError, path: str, params: Mapping[str, Any] | None) -> str:
         try:

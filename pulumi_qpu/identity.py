@@ -405,3 +405,84 @@ def terminate_quietly(client: QaasClient, session_id: str, say: Callable[[str], 
         say(f"qpu: could not terminate session {session_id}: {exc}")
         return False
     return True
+
+
+# --- adoption: the mark of a session a Session adopted ---------------------------------
+#
+# A Session with ``session_id`` adopts that session and tags it
+# ``pulumi-qpu:adopted:<hash of the resource key>``. The tag is how create tells a first
+# adoption from a replacement of the adopted Session (``--replace``, an input that cannot
+# change in place, the session ended by itself): a session carrying this resource's mark
+# was adopted already, so the replacement makes a fresh session instead of adopting it
+# again (the engine's delete would then end the session the state points to). Another
+# resource's mark, like a derived deduplication id or a creating tag, says that some
+# stack manages the session: it is not adopted.
+
+__all__ += [
+    "ADOPTED_TAG",
+    "adopted_tag",
+    "hidden_tags",
+    "is_adopted_tag",
+    "is_hidden_tag",
+    "managed_elsewhere",
+    "visible_tags",
+]
+
+ADOPTED_TAG: Final = "pulumi-qpu:adopted"
+"""Prefix of the tag a session carries once a Session adopted it (``session_id``).
+
+Reserved like the creating tag: check refuses user tags that start with it, and it
+never appears in the ``tags`` output."""
+
+
+def adopted_tag(inputs: Mapping[str, Any]) -> str:
+    """Return the tag create puts on the session this resource adopts."""
+    digest = hashlib.sha256(identity_key(inputs).encode("utf-8")).hexdigest()[:16]
+    return f"{ADOPTED_TAG}:{digest}"
+
+
+def is_adopted_tag(tag: object) -> bool:
+    """Tell whether ``tag`` is (or imitates) the reserved adoption tag."""
+    return isinstance(tag, str) and tag.startswith(ADOPTED_TAG)
+
+
+def is_hidden_tag(tag: object) -> bool:
+    """Tell whether ``tag`` is one of the provider's own (creating or adoption tag)."""
+    return is_creating_tag(tag) or is_adopted_tag(tag)
+
+
+def visible_tags(tags: Sequence[str] | None) -> list[str]:
+    """Return a session's tags without the provider's own: what ``tags`` shows."""
+    return [tag for tag in tags or () if not is_hidden_tag(tag)]
+
+
+def hidden_tags(tags: Sequence[str] | None) -> list[str]:
+    """Return the provider's own tags of a session, in their order."""
+    return [tag for tag in tags or () if is_hidden_tag(tag)]
+
+
+def managed_elsewhere(session: WireSession, inputs: Mapping[str, Any]) -> str | None:
+    """Say why ``session`` is managed by some stack other than this resource, or None.
+
+    Only what the API returned is quoted (the session's deduplication id and tags), never
+    an input value.
+    """
+    dedup = session.deduplication_id or ""
+    if dedup.startswith(DERIVED_DEDUPLICATION_PREFIX) and dedup != derived_deduplication_id(
+        identity_key(inputs)
+    ):
+        return (
+            f"its deduplication id {dedup} is one pulumi-qpu derives for the session a "
+            "Session creates"
+        )
+    creating = [tag for tag in session.tags or () if is_creating_tag(tag)]
+    if creating:
+        return (
+            f"it carries pulumi-qpu's creating tag {creating[0]} (a Session's create that "
+            "has not returned, or was interrupted, made it)"
+        )
+    ours = adopted_tag(inputs)
+    others = [tag for tag in session.tags or () if is_adopted_tag(tag) and tag != ours]
+    if others:
+        return f"it was adopted by another Pulumi resource (it carries the tag {others[0]})"
+    return None

@@ -53,6 +53,7 @@ from pulumi_qpu.checks import (
     UPDATE_KEYS,
     DeduplicationClaims,
     InputChecker,
+    adoption_refusal,
     contains_unknown,
     is_unknown,
     rewrap,
@@ -69,7 +70,9 @@ from pulumi_qpu.cost import (
     worst_case_line,
 )
 from pulumi_qpu.errors import (
+    DeniedAuthenticationError,
     NotFoundError,
+    PermissionsDeniedError,
     QpuError,
     SessionEndedError,
     WaitError,
@@ -79,15 +82,20 @@ from pulumi_qpu.identity import (
     DERIVED_DEDUPLICATION_PREFIX,
     ENDED,
     HEARTBEAT_SECONDS,
+    adopted_tag,
     creating_mark,
     creating_tag,
     derived_deduplication_id,
+    hidden_tags,
+    identity_key,
+    is_adopted_tag,
     is_creating_tag,
+    managed_elsewhere,
     matches,
     new_run,
     obtain_session,
     terminate_quietly,
-    user_tags,
+    visible_tags,
     without_creating_tags,
 )
 from pulumi_qpu.models import BookingDemand, Platform, SessionStatus, wire_duration_seconds
@@ -176,6 +184,11 @@ class _Runtime:
     replacing: set[str] = field(default_factory=set)
     # Every Session of a deployment shares this instance: check sees them all.
     deduplication_claims: DeduplicationClaims = field(default_factory=DeduplicationClaims)
+    # (identity key, session_id) of adopted Sessions a diff of this run plans to replace:
+    # the Check and Create that follow may find the adopted session deleted (404).
+    adopted_replacing: set[tuple[str, str]] = field(default_factory=set)
+    # Sessions already reported as unseen by these credentials (said once per process).
+    unseen: set[str] = field(default_factory=set)
 
 
 _RUNTIME_LOCK = threading.Lock()
@@ -291,10 +304,12 @@ class SessionProvider(ResourceProvider):
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate and canonicalize inputs; never raises, never changes anything remote.
 
-        The result depends on the declaration only, never on the olds (the engine sends
-        none before a replacement's create), so a no-op ``up`` returns exactly the
-        stored inputs. Every failure names the property and says how to fix it, and
-        never repeats an input's value (it may have been secret). Unknown values (during
+        The checked inputs depend on the declaration only, never on the olds (the engine
+        sends none before a replacement's create), so a no-op ``up`` returns exactly the
+        stored inputs. The olds only tell whether ``session_id`` names a session this
+        resource does not hold yet, which is then read and refused here if create would
+        refuse it. Every failure names the property and says how to fix it, and never
+        repeats an input's value (it may have been secret). Unknown values (during
         preview) are passed through unchecked. One thing spans resources: a given
         ``deduplication_id`` that another Session of the deployment already gives fails.
         """
@@ -311,6 +326,7 @@ class SessionProvider(ResourceProvider):
         try:
             inputs = checker.run()
             self._check_cost(inputs, checker, announce=not _olds)
+            self._check_adoption(unwrap(_olds)[0], inputs, checker)
         except Exception as exc:  # check must report, never crash the host
             # The type only: an unexpected error's text may quote an input.
             checker.fail(
@@ -374,16 +390,76 @@ class SessionProvider(ResourceProvider):
             if line is not None:
                 _say(line)
 
+    def _check_adoption(
+        self, olds: Mapping[str, Any], inputs: dict[str, Any], checker: InputChecker
+    ) -> None:
+        """Refuse at preview a ``session_id`` create would refuse: read that session.
+
+        Only for a session this resource does not hold yet (the old inputs name another
+        one, or there are none). The Check the engine makes with no olds before a
+        replacement finds the session carrying this resource's adoption tag, or (deleted
+        since) remembered by this run's diff: no failure then, create makes a fresh one.
+        """
+        session_id = inputs.get("session_id")
+        if (
+            not isinstance(session_id, str)
+            or is_unknown(session_id)
+            or olds.get("session_id") == session_id
+            or any(failure.property == "session_id" for failure in checker.failures)
+        ):
+            return
+        try:
+            session: WireSession = self._client().get_session(session_id)
+        except NotFoundError:
+            if (identity_key(inputs), session_id) in self._runtime().adopted_replacing:
+                return
+            checker.fail(
+                "session_id",
+                "the session named by session_id does not exist, or cannot be seen with the "
+                "current credentials: check session_id and qpu:secretKey/qpu:projectId, or "
+                "remove session_id to create a new session",
+            )
+            return
+        except QpuError as exc:
+            reason = str(exc).replace(session_id, "<session_id>")  # may be secret
+            checker.fail(
+                "session_id",
+                f"could not read the session named by session_id to check that it can be "
+                f"adopted: {reason}; run again when the API answers",
+            )
+            return
+        if adopted_tag(inputs) in (session.tags or ()):
+            return  # adopted already: a replacement, which makes a fresh session
+        refusal = adoption_refusal(session, inputs, platform_name=self._platform_name)
+        if refusal is not None:
+            checker.fail("session_id", refusal)
+
+    def _platform_name(self, platform_id: str) -> str:
+        """Return the API's name of a platform (for messages); its id if unreadable."""
+        runtime = self._runtime()
+        with runtime.lock:
+            platform = runtime.platforms.get(platform_id)
+        if platform is None:
+            try:
+                platform = self._client().get_platform(platform_id)
+            except QpuError:
+                return platform_id
+            with runtime.lock:
+                runtime.platforms[platform_id] = platform
+        return platform.name
+
     # --- diff ------------------------------------------------------------------------
 
     def diff(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> DiffResult:
         """Plan update in place, replacement or nothing; reads the live session.
 
         A session that ended by itself (stopping, stopped or gone) is planned for
-        replacement, so a preview tells the truth without ``--refresh``. An update in
-        place is answered "changes unknown": the engine then diffs the inputs itself and
-        learns which keys changed, which ``replace_on_changes`` needs (the SDK's
-        ``DiffResult`` cannot send changed keys).
+        replacement, so a preview tells the truth without ``--refresh``; so is one whose
+        new ``max_duration`` is no longer than it has already run (a PATCH would end it).
+        A session the current credentials cannot see (moved credentials) is not gone:
+        nothing is planned for it. An update in place is answered "changes unknown": the
+        engine then diffs the inputs itself and learns which keys changed, which
+        ``replace_on_changes`` needs (the SDK's ``DiffResult`` cannot send changed keys).
         """
         olds, _ = unwrap(_olds)
         news, _ = unwrap(_news)
@@ -395,8 +471,12 @@ class SessionProvider(ResourceProvider):
                 continue
             if contains_unknown(news[key]) or news[key] != _stored(olds, key):
                 replaces.append(key)
+        # session_id replaces only when the *declared* value changes: after a replacement
+        # of an adopted Session the state holds a fresh session, not the one named.
         adopt = news.get("session_id")
-        if adopt is not None and (is_unknown(adopt) or adopt != _id):
+        if adopt is not None and (
+            is_unknown(adopt) or (adopt != olds.get("session_id") and adopt != _id)
+        ):
             replaces.append("session_id")
         for key in UPDATE_KEYS:
             value = news.get(key)
@@ -405,12 +485,19 @@ class SessionProvider(ResourceProvider):
         for key in SETTING_KEYS:
             if key in news and news[key] != olds.get(key):
                 changes = True
-        if not replaces and self._ended_by_itself(_id):
-            replaces.append("status")
+        label = _label(news, _id)
+        if not replaces:
+            replaces += self._live_replaces(_id, olds, news, label)
+        elif "project_id" in replaces:
+            self._warn_if_unseen(_id, olds, label)
         if not replaces:
             return DiffResult(changes=None if changes else False, replaces=[])
         with self._runtime().lock:
             self._runtime().replacing.add(_id)
+        if isinstance(adopt, str) and not is_unknown(adopt) and adopt == olds.get("session_id"):
+            # The Check and Create that follow may find the adopted session deleted.
+            with self._runtime().lock:
+                self._runtime().adopted_replacing.add((identity_key(news), adopt))
         # A shared (user-given) deduplication id would hand the replacement the very
         # session being replaced while it lives: end the old one first. (Session also
         # sets the delete_before_replace option, for `--replace`, which skips diff.)
@@ -420,16 +507,91 @@ class SessionProvider(ResourceProvider):
             changes=True, replaces=replaces, delete_before_replace=delete_before_replace or None
         )
 
-    def _ended_by_itself(self, session_id: str) -> bool:
+    def _live_replaces(
+        self, session_id: str, olds: Mapping[str, Any], news: Mapping[str, Any], label: str
+    ) -> list[str]:
+        """Return what the live session forces to replace: ``status`` or ``max_duration``."""
         try:
-            session = self._client().get_session(session_id)
+            session: WireSession = self._client().get_session(session_id)
         except NotFoundError:
-            return True
+            try:
+                gone = self._gone(olds)
+            except QpuError as exc:
+                _say(f"qpu: could not tell whether {label} still exists: {exc}")
+                return []
+            if gone:
+                return ["status"]
+            self._say_unseen(session_id, olds, label)
+            return []
         except QpuError as exc:
             # Diff without the live view is still a correct static diff; say so once.
-            _say(f"qpu: could not read session {session_id} to check it still runs: {exc}")
+            _say(f"qpu: could not read {label} to check it still runs: {exc}")
+            return []
+        if session.status in ENDED:
+            return ["status"]
+        new = news.get("max_duration")
+        if (
+            session.status == SessionStatus.RUNNING
+            and session.started_at is not None
+            and isinstance(new, str)
+            and not is_unknown(new)
+            and new != _stored(olds, "max_duration")
+        ):
+            # By the API's clock, which ends the session, not this machine's.
+            ran = (self._client().server_now() - session.started_at).total_seconds()
+            with contextlib.suppress(ValueError):
+                if float(wire_duration_seconds(new)) <= ran:
+                    _say(
+                        f"qpu: {label} has already run {ran:.0f}s, as long as its new "
+                        "max_duration or longer: a PATCH would end it, so it is replaced"
+                    )
+                    return ["max_duration"]
+        return []
+
+    def _gone(self, olds: Mapping[str, Any]) -> bool:
+        """Tell, after a 404, whether the session is gone or only out of sight.
+
+        The API answers 404 alike for a session that does not exist and for one in a
+        project the key cannot read. Listing the session's project (one page of one)
+        tells them apart: refused means not seen, not gone. Raises what the API raised
+        when it cannot tell (a network failure).
+        """
+        project = olds.get("project_id")
+        if not isinstance(project, str) or not project:
+            return True  # nothing to look with: the 404 is all there is
+        try:
+            next(iter(self._client().list_sessions(project_id=project, page_size=1)), None)
+        except (PermissionsDeniedError, DeniedAuthenticationError, NotFoundError):
             return False
-        return session.status in ENDED
+        return True
+
+    def _say_unseen(self, session_id: str, olds: Mapping[str, Any], label: str) -> None:
+        runtime = self._runtime()
+        with runtime.lock:
+            if session_id in runtime.unseen:
+                return
+            runtime.unseen.add(session_id)
+        _say(
+            f"qpu: {label} cannot be seen with the current credentials (404, and they "
+            f"cannot read project {olds.get('project_id')}): it is not gone, so nothing is "
+            "planned for it; use credentials that can read that project (qpu:secretKey)"
+        )
+
+    def _warn_if_unseen(self, session_id: str, olds: Mapping[str, Any], label: str) -> None:
+        """Say when a replacement into another project cannot end the old session."""
+        try:
+            self._client().get_session(session_id)
+        except NotFoundError:
+            with contextlib.suppress(QpuError):
+                if not self._gone(olds):
+                    _say(
+                        f"qpu: {label} is in project {olds.get('project_id')}, which the "
+                        "current credentials cannot read: the replacement can create the new "
+                        "session but cannot end this one (its delete will fail); run with "
+                        "credentials that can read both projects"
+                    )
+        except QpuError:
+            pass
 
     # --- create ----------------------------------------------------------------------
 
@@ -448,8 +610,10 @@ class SessionProvider(ResourceProvider):
         adopt = inputs.get("session_id")
         given = inputs.get("deduplication_id")
         heartbeat: _Heartbeat | None = None
-        if adopt:
-            session, owned, derived = self._adopt(str(adopt), inputs), True, False
+        # None: the session named was adopted before (a replacement): make a fresh one.
+        adopted = self._adopt(str(adopt), inputs) if adopt else None
+        if adopted is not None:
+            session, owned, derived = adopted, True, False
         elif given:
             session, owned, derived = self._join(str(given), inputs), False, False
         else:
@@ -533,40 +697,55 @@ class SessionProvider(ResourceProvider):
             )
         return session
 
-    def _adopt(self, session_id: str, inputs: Mapping[str, Any]) -> WireSession:
+    def _adopt(self, session_id: str, inputs: Mapping[str, Any]) -> WireSession | None:
+        """Adopt ``session_id``: tag it as this resource's; None to make a fresh session.
+
+        A session carrying this resource's adoption tag was adopted before, so this
+        create replaces the adopted Session (``--replace``, an input that cannot change
+        in place, the session ended): adopting it again would have the engine's delete
+        end the very session the state then points to. So does one that ended, one that
+        no longer matches what cannot change, or (in a replacement this run's diff
+        planned) one deleted since. Check refused every other mismatch at preview.
+        """
+        client = self._client()
+        name = _resource_name(inputs) or "this Session"
         try:
-            session: WireSession = self._client().get_session(session_id)
+            session: WireSession = client.get_session(session_id)
         except NotFoundError:
+            if (identity_key(inputs), session_id) in self._runtime().adopted_replacing:
+                _say(f"qpu: {name}: the session it adopted is gone; creating a fresh session")
+                return None
             raise QpuError(
-                f"cannot adopt session {session_id}: it does not exist (check session_id)"
+                "cannot adopt the session named by session_id: it does not exist, or cannot "
+                "be seen with the current credentials (check session_id and qpu:secretKey, "
+                "or remove session_id to create a new session)"
             ) from None
-        problems = []
-        if session.platform_id != inputs.get("platform_id"):
-            problems.append(
-                f"its platform is {session.platform_id}, the declaration says "
-                f"{inputs.get('platform_id')}"
-            )
-        if session.project_id != inputs.get("project_id"):
-            problems.append(
-                f"its project is {session.project_id}, the declaration says "
-                f"{inputs.get('project_id')}"
-            )
-        # What cannot change in place must already match, or the next diff would
-        # replace the session just adopted.
-        for key in ("model_id", "parameters", "deduplication_id"):
-            wanted = inputs.get(key)
-            if wanted is not None and wanted != (getattr(session, key) or None):
-                problems.append(
-                    f"its {key} is {getattr(session, key)!r}, the declaration says {wanted!r}"
-                )
-        if session.status in ENDED:
-            problems.append(f"it is {session.status.value} and cannot run again")
-        if problems:
+        why = managed_elsewhere(session, inputs)
+        if why is not None:
+            # Checked at preview too; the session may have changed hands since.
             raise QpuError(
-                f"cannot adopt session {session_id}: " + "; ".join(problems) + ". Fix the "
-                "declaration's platform/project, or remove session_id to create a new session"
+                f"cannot adopt session {session.id}: it is managed by a Pulumi stack: {why}; "
+                "leave session_id out to create a session of this resource's own"
             )
-        return session
+        mark = adopted_tag(inputs)
+        given = inputs.get("deduplication_id")
+        if (
+            mark in (session.tags or ())
+            or session.status in ENDED
+            or not matches(session, inputs)
+            or (given is not None and session.deduplication_id != given)
+        ):
+            _say(
+                f"qpu: {name}: session {session.id}, named by session_id, was adopted before "
+                "(or has ended, or no longer matches): creating a fresh session. If no stack "
+                f"holds {session.id} (an adoption whose run was killed), end it with "
+                f"`qpu-leftovers --end --force --session {session.id}`"
+            )
+            return None
+        tags = [*visible_tags(session.tags), *hidden_tags(session.tags), mark]
+        # The mark first, alone: from now on a replacement knows this session is ours.
+        marked: WireSession = client.update_session(session.id, tags=tags)
+        return marked
 
     def _bring_in_line(
         self, session: WireSession, inputs: Mapping[str, Any], *, keep_creating_tag: bool
@@ -576,9 +755,11 @@ class SessionProvider(ResourceProvider):
         # While create runs, a derived session keeps its creating tag (identity.py).
         wanted = {key: inputs[key] for key in UPDATE_KEYS if inputs.get(key) is not None}
         creating = [tag for tag in session.tags or () if is_creating_tag(tag)]
-        if creating:
-            tags = list(wanted.get("tags") or user_tags(session.tags))
-            wanted["tags"] = tags + creating if keep_creating_tag else tags
+        # An adopted session keeps its adoption tag on every PATCH of its tags.
+        adopted = [tag for tag in session.tags or () if is_adopted_tag(tag)]
+        if creating or adopted:
+            tags = list(wanted.get("tags") or visible_tags(session.tags))
+            wanted["tags"] = tags + (creating if keep_creating_tag else []) + adopted
         changed = {key: value for key, value in wanted.items() if value != getattr(session, key)}
         if not changed:
             return session
@@ -628,10 +809,20 @@ class SessionProvider(ResourceProvider):
         try:
             session: WireSession = self._client().get_session(id_)
         except NotFoundError:
-            return ReadResult("", {})
+            if self._gone(olds):
+                return ReadResult("", {})
+            # Not seen is not gone (moved credentials): keep the state as it is.
+            self._say_unseen(id_, olds, _label(olds, id_))
+            return ReadResult(
+                id_, rewrap(dict(olds), secret), rewrap(self._inputs_of(olds), secret)
+            )
         # The accrued cost is refreshed here; prices that cannot be read keep the old.
         kept = {k: olds[k] for k in COST_OUTPUT_KEYS if olds.get(k) is not None}
         outputs = {**_outputs(session, olds), **(self._session_cost(session) or kept)}
+        return ReadResult(id_, rewrap(outputs, secret), rewrap(self._inputs_of(outputs), secret))
+
+    def _inputs_of(self, outputs: Mapping[str, Any]) -> dict[str, Any]:
+        """Return the inputs check produces for the declaration that made these outputs."""
         inputs: dict[str, Any] = {
             k: outputs[k]
             for k in (*_KEPT_INPUTS, "session_id", "platform_id", "project_id")
@@ -640,7 +831,7 @@ class SessionProvider(ResourceProvider):
         for key in ("model_id", "parameters"):
             if outputs.get(key):
                 inputs[key] = outputs[key]
-        declared = olds.get(DECLARED_FIELDS)
+        declared = outputs.get(DECLARED_FIELDS)
         # A state written before declared_fields existed: every field, as before.
         for key in declared if isinstance(declared, list) else UPDATE_KEYS:
             if key in UPDATE_KEYS and outputs.get(key) is not None:
@@ -650,10 +841,11 @@ class SessionProvider(ResourceProvider):
         if dedup and not dedup.startswith(DERIVED_DEDUPLICATION_PREFIX):
             inputs["deduplication_id"] = dedup
         # The cost keys check would add for these inputs (see _check_cost).
-        prices = self._prices(session.platform_id)
+        platform_id = outputs.get("platform_id")
+        prices = self._prices(platform_id) if isinstance(platform_id, str) else None
         if prices is not None:
             inputs.update(cost_outputs(prices, inputs.get("max_duration"), accrued=False))
-        return ReadResult(id_, rewrap(outputs, secret), rewrap(inputs, secret))
+        return inputs
 
     def _session_cost(self, session: WireSession) -> dict[str, str]:
         """Cost outputs of a session: prices, worst case of its max_duration, accrued."""
@@ -679,6 +871,10 @@ class SessionProvider(ResourceProvider):
             for key in UPDATE_KEYS
             if news.get(key) is not None and news[key] != _stored(olds, key)
         }
+        if "tags" in changed:
+            # A PATCH replaces every tag: keep the provider's own (the adoption tag).
+            hidden = hidden_tags(client.get_session(_id).tags)
+            changed["tags"] = [*changed["tags"], *hidden]
         if changed:
             session: WireSession = client.update_session(_id, **changed)
         else:
@@ -696,7 +892,19 @@ class SessionProvider(ResourceProvider):
         try:
             session: WireSession = client.terminate_session(_id)
         except NotFoundError:
-            return  # already gone: destroy's goal is reached
+            if self._gone(props):
+                return  # already gone: destroy's goal is reached
+            # Moved credentials: the API hides the session, it did not end it. Reporting
+            # a delete here would drop from the state a session that may bill on.
+            project = props.get("project_id")
+            raise QpuError(
+                f"{label} was not deleted: the API answers 404 for it, but the current "
+                "credentials cannot read its project, so it may still run in project "
+                f"{project}. Set credentials that can read that project (qpu:secretKey, "
+                "qpu:projectId) and run `pulumi destroy --run-program` or `pulumi up` (a "
+                "plain destroy uses the credentials the last up recorded); or, once sure "
+                "it is gone, remove it from the state: `pulumi state delete <urn>`"
+            ) from None
         if session.status != SessionStatus.STOPPED:
             timeout = _seconds(str(props.get("delete_timeout") or DEFAULT_DELETE_TIMEOUT))
             try:
@@ -846,7 +1054,7 @@ def _outputs(session: WireSession, inputs: Mapping[str, Any]) -> dict[str, Any]:
         k: v for k, v in session.model_dump(mode="json").items() if v is not None
     }
     if session.tags is not None:
-        outputs["tags"] = user_tags(session.tags)
+        outputs["tags"] = visible_tags(session.tags)
     for key in _KEPT_INPUTS:
         value = inputs.get(key)
         if value is not None and not is_unknown(value):

@@ -47,8 +47,10 @@ class SessionArgs:
         model_id: the model to load. Replaces.
         parameters: a dict or JSON text, sent and stored as canonical JSON (a dict is
             written as text here, so its integers reach the API exactly). Replaces.
-        session_id: adopt this existing session instead of creating one (its platform
-            and project must match). Replaces when it names another session.
+        session_id: adopt this existing session instead of creating one (refused at
+            preview if it is stopped, runs elsewhere, or a Pulumi stack manages it).
+            Replaces when the declared id changes; any replacement of an adopted
+            Session makes a fresh session (docs/provider.md, Adoption).
         wait_for_running: create returns once the session runs (default) or at once.
         create_timeout: longest wait for ``running`` (default 10 minutes).
         delete_timeout: longest wait for ``stopped`` on destroy (default 10 minutes).

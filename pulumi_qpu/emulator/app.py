@@ -17,12 +17,13 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from email.utils import format_datetime
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from pulumi_qpu.emulator import assumptions, connections
 from pulumi_qpu.emulator.faults import FaultDecision, FaultSettings
@@ -156,7 +157,20 @@ class EmulatorApp:
         request = Request(scope, receive)
         response = await self._dispatch(request, scope)
         if response is not None:
-            await response(scope, receive, send)
+            await response(scope, receive, self._dated(send))
+
+    def _dated(self, send: Send) -> Send:
+        # Every reply's Date is the emulated clock's time, as a real server's Date is the
+        # clock its sessions end by: a client can then tell how long a session has run
+        # (started_at to the reply's Date) even after the clock was advanced.
+        async def dated(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                date = format_datetime(self.emulator.now(), usegmt=True).encode("latin-1")
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"date"]
+                message = {**message, "headers": [*headers, (b"date", date)]}
+            await send(message)
+
+        return dated
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

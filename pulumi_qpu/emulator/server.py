@@ -83,6 +83,9 @@ def serve(
         log_level=log_level,
         access_log=log_level in ("debug", "trace", "info"),
         timeout_graceful_shutdown=1,
+        # The app dates its replies by the emulated clock (app.py); uvicorn's would be
+        # the wall clock's, a second Date header.
+        date_header=False,
     )
     server = uvicorn.Server(config)
     if exit_with_parent:

@@ -175,3 +175,19 @@ def test_client_from_resolved_environment_reaches_the_emulator(
     config = resolve_config(environ=emulator.env())
     with QaasClient.from_config(config) as client:
         assert list(client.list_sessions()) == []
+
+
+def test_server_now_follows_the_api_clock_not_this_machine(
+    client: QaasClient, platform_id: str, emulator: RunningEmulator
+) -> None:
+    from datetime import datetime, timedelta
+
+    emulator.configure(start_delay=0)
+    session = client.create_session(platform_id=platform_id)
+    emulator.advance(3 * 3600)
+    client.get_session(session.id)  # any reply carries the API's Date
+    assert session.started_at is not None
+    ran = client.server_now() - session.started_at
+    # Three hours by the API's clock (Date has whole seconds), whatever this machine says.
+    assert timedelta(hours=3) - timedelta(seconds=1) <= ran <= timedelta(hours=3, minutes=1)
+    assert client.server_now() - datetime.now(session.started_at.tzinfo) > timedelta(hours=2)

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from pulumi_qpu.client import QaasClient
+from pulumi_qpu.identity import adopted_tag, visible_tags
 from tests.support.cli import RealEngine, live_sessions
 from tests.support.emulator import RunningEmulator
 
@@ -94,7 +95,12 @@ def test_lookup_adopts_an_existing_session(engine: RealEngine, qpu: RunningEmula
     stack.set_config("adoptSessionId", auto.ConfigValue(existing.id))
     assert stack.up().outputs["adopted_name"].value == "by-hand"
     assert [s["id"] for s in qpu.sessions()] == [existing.id]
-    assert live_sessions(qpu)[0]["tags"] == ["adopted"]
+    (tags,) = [s["tags"] for s in live_sessions(qpu)]
+    # The declared tags, and the hidden adoption tag (docs/provider.md, Adoption).
+    assert visible_tags(tags) == ["adopted"]
+    assert [tag for tag in tags if tag not in visible_tags(tags)] == [
+        adopted_tag({"resource_key": engine.resources(stack)[0]["inputs"]["resource_key"]})
+    ]
     assert set(stack.up().summary.resource_changes) == {"same"}  # adopted, then left alone
     stack.destroy()
     assert [s["status"] for s in qpu.sessions()] == ["stopped"]

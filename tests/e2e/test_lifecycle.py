@@ -8,6 +8,7 @@ themselves, replaced and destroyed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -181,3 +182,57 @@ def test_sessions_that_ended_by_themselves_are_replaced_and_destroyable(
     stack.destroy()
     assert engine.resources(stack) == []
     assert len(qpu.sessions()) == 5
+
+
+def test_shortening_max_duration_below_the_time_run_previews_the_replacement_up_makes(
+    engine: RealEngine, qpu: RunningEmulator
+) -> None:
+    long_lived = {"max_idle_duration": "2h"}
+    stack = engine.stack(one_session(max_duration="2h", **long_lived))
+    first = stack.up().outputs["id"].value
+    qpu.advance(30 * 60)  # it has run 30 minutes
+    stack.workspace.program = one_session(max_duration="20m", **long_lived)
+
+    printed: list[str] = []
+    assert stack.preview(on_output=printed.append).change_summary.get("replace") == 1
+    text = "\n".join(printed)
+    assert "max_duration" in text, text
+    assert "has already run" in text, text
+    result = stack.up()
+    second = result.outputs["id"].value
+    assert result.summary.resource_changes.get("replace") == 1
+    assert second != first
+    assert [s["id"] for s in live_sessions(qpu)] == [second]
+    assert by_id(qpu, second)["max_duration"] == "1200s"
+    assert set(stack.preview().change_summary) == {"same"}
+
+
+def test_max_duration_shortened_but_above_the_time_run_updates_in_place(
+    engine: RealEngine, qpu: RunningEmulator
+) -> None:
+    long_lived = {"max_idle_duration": "2h"}
+    stack = engine.stack(one_session(max_duration="2h", **long_lived))
+    first = stack.up().outputs["id"].value
+    qpu.advance(10 * 60)
+    stack.workspace.program = one_session(max_duration="20m", **long_lived)
+    assert stack.preview().change_summary.get("update") == 1
+    assert stack.up().outputs["id"].value == first
+    assert by_id(qpu, first)["status"] == "running"
+
+
+def test_refresh_of_a_session_that_ended_by_itself_records_it_and_the_next_preview_replaces_it(
+    engine: RealEngine, qpu: RunningEmulator
+) -> None:
+    # docs/provider.md, read(): refresh records what it reads and replaces nothing.
+    stack = engine.stack(one_session(max_idle_duration="60s"))
+    first = stack.up().outputs["id"].value
+    qpu.advance(61)
+    printed: list[str] = []
+    refreshed = stack.refresh(on_output=printed.append, diff=True)
+    assert refreshed.summary.resource_changes.get("update") == 1
+    text = "\n".join(printed)
+    assert re.search(r'~ status\s*: "running" => "stopped"', text), text
+    assert [(r["id"], r["outputs"]["status"]) for r in engine.resources(stack)] == [
+        (first, "stopped")
+    ]
+    assert stack.preview().change_summary.get("replace") == 1

@@ -155,3 +155,20 @@ def test_time_scale_makes_emulated_time_run_faster(emulator_factory: EmulatorFac
             assert time.monotonic() < deadline, "the time scale had no effect"
             time.sleep(0.01)
     assert server.state()["time_scale"] == 3_600_000
+
+
+def test_every_reply_is_dated_by_the_emulated_clock(emulator: RunningEmulator) -> None:
+    from email.utils import parsedate_to_datetime
+
+    emulator.configure(start_delay=0)
+    with api(emulator) as client:
+        session = create(client, emulator.project_id)
+        now = _at(emulator.advance(3 * 3600))
+        reply = client.get(f"/sessions/{session['id']}")
+        missing = client.get("/sessions/00000000-0000-4000-8000-000000000000")
+    for answered in (reply, missing):
+        assert answered.headers.get_list("date") == [answered.headers["date"]]  # only one
+        dated = parsedate_to_datetime(answered.headers["date"])
+        # Date has whole seconds; the clock moved on a little since the advance.
+        assert now - timedelta(seconds=1) <= dated <= now + timedelta(seconds=60)
+    assert _at(str(reply.json()["started_at"])) + timedelta(hours=3) <= dated + timedelta(seconds=1)

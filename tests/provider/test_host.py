@@ -101,7 +101,7 @@ def test_provider_errors_reach_the_engine_and_the_host_survives(
 ) -> None:
     _, outs, _ = create(host, name="first")
     other = {**outs, "session_id": "00000000-0000-0000-0000-000000000000"}
-    with pytest.raises(HostCallError, match="cannot adopt session"):
+    with pytest.raises(HostCallError, match="cannot adopt the session named by session_id"):
         host.create(URN, other)
     assert create(host, urn=URN + "2", resource_key="project/stack/s2")[1]["status"] == "running"
 

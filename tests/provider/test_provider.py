@@ -18,7 +18,7 @@ from pulumi.output import UNKNOWN
 from pulumi.runtime import rpc
 
 from pulumi_qpu.errors import QpuError
-from pulumi_qpu.identity import CREATING_TAG, MAX_STEPS, new_run, obtain_session
+from pulumi_qpu.identity import CREATING_TAG, MAX_STEPS, adopted_tag, new_run, obtain_session
 from pulumi_qpu.models import Session as WireSession
 from pulumi_qpu.provider import (
     INPUT_KEYS,
@@ -386,27 +386,84 @@ def test_adoption_takes_over_the_session_and_applies_the_declaration(
     assert qpu.counters().get(POST, 0) == 1  # only the foreign create
 
 
-def test_adoption_refuses_a_session_on_another_platform(
-    provider: SessionProvider, qpu: RunningEmulator
-) -> None:
-    existing = _foreign_session(qpu, OTHER_PLATFORM)
-    with pytest.raises(QpuError, match="its platform is"):
-        provider.create(checked(provider, session_id=existing["id"]))
-
-
-def test_adoption_refuses_a_session_with_other_parameters(
+def test_adoption_tags_the_session_and_hides_the_tag(
     provider: SessionProvider, qpu: RunningEmulator
 ) -> None:
     existing = _foreign_session(qpu)
-    with pytest.raises(QpuError, match="its parameters is None"):
-        provider.create(checked(provider, session_id=existing["id"], parameters={"a": 1}))
+    inputs = checked(provider, session_id=existing["id"], tags=["mine"])
+    result = provider.create(inputs)
+    assert result.outs is not None
+    assert result.outs["tags"] == ["mine"]
+    assert _session(qpu, existing["id"])["tags"] == ["mine", adopted_tag(inputs)]
+    # An update of the tags keeps the adoption tag.
+    news = checked(provider, olds=inputs, session_id=existing["id"], tags=["other"])
+    updated = provider.update(result.id, result.outs, news)
+    assert updated.outs is not None
+    assert updated.outs["tags"] == ["other"]
+    assert _session(qpu, existing["id"])["tags"] == ["other", adopted_tag(inputs)]
 
 
-def test_adoption_refuses_an_ended_session(provider: SessionProvider, qpu: RunningEmulator) -> None:
+def test_a_create_that_finds_its_own_adoption_tag_makes_a_fresh_session(
+    provider: SessionProvider, qpu: RunningEmulator
+) -> None:
+    existing = _foreign_session(qpu)
+    inputs = checked(provider, session_id=existing["id"])
+    assert provider.create(inputs).id == existing["id"]
+    # What the engine does for `up --replace`: Check without olds, then Create.
+    again = provider.create(checked(provider, session_id=existing["id"]))
+    assert again.id != existing["id"]
+    assert again.outs is not None
+    assert again.outs["session_id"] == existing["id"]  # the declared value, for diff
+    assert _session(qpu, again.id)["deduplication_id"].startswith("pulumi-qpu-")
+
+
+@pytest.mark.parametrize(
+    ("platform", "inputs", "reason"),
+    [
+        (OTHER_PLATFORM, {}, f"runs on platform {OTHER_PLATFORM}, not on the declared platform"),
+        (PLATFORM, {"parameters": {"a": 1}}, "has another parameters than the declaration"),
+        (PLATFORM, {"model_id": "m"}, "has another model_id than the declaration"),
+    ],
+    ids=["platform", "parameters", "model_id"],
+)
+def test_adoption_of_a_session_that_does_not_match_fails_at_check(
+    provider: SessionProvider,
+    qpu: RunningEmulator,
+    platform: str,
+    inputs: dict[str, Any],
+    reason: str,
+) -> None:
+    existing = _foreign_session(qpu, platform)
+    found = failures(
+        provider,
+        platform_name=PLATFORM,
+        resource_key="project/stack/s",
+        session_id=existing["id"],
+        **inputs,
+    )
+    assert reason in found["session_id"]
+    assert existing["id"] not in found["session_id"]  # an input value is never quoted
+
+
+def test_adoption_of_an_ended_session_fails_at_check(
+    provider: SessionProvider, qpu: RunningEmulator
+) -> None:
     existing = _foreign_session(qpu)
     qpu.admin.post(f"/qaas/v1alpha1/sessions/{existing['id']}/terminate", json={})
-    with pytest.raises(QpuError, match="cannot run again"):
-        provider.create(checked(provider, session_id=existing["id"]))
+    found = failures(
+        provider, platform_name=PLATFORM, resource_key="project/stack/s", session_id=existing["id"]
+    )
+    assert "cannot run again (remove session_id" in found["session_id"]
+
+
+def test_check_does_not_read_a_session_the_olds_already_adopted(
+    provider: SessionProvider, qpu: RunningEmulator
+) -> None:
+    existing = _foreign_session(qpu)
+    inputs = checked(provider, session_id=existing["id"])
+    qpu.reset_counters()
+    checked(provider, olds=inputs, session_id=existing["id"])
+    assert qpu.counters().get("GET /qaas/v1alpha1/sessions/{session_id}", 0) == 0
 
 
 # --- diff -------------------------------------------------------------------------
