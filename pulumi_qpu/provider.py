@@ -54,6 +54,7 @@ from pulumi_qpu.checks import (
     DeduplicationClaims,
     InputChecker,
     adoption_refusal,
+    canonical_parameters,
     contains_unknown,
     is_unknown,
     rewrap,
@@ -469,7 +470,7 @@ class SessionProvider(ResourceProvider):
             if key not in news or news[key] is None:
                 # Absent means "no opinion": the session keeps what it has.
                 continue
-            if contains_unknown(news[key]) or news[key] != _stored(olds, key):
+            if contains_unknown(news[key]) or news[key] != _comparable(olds, key):
                 replaces.append(key)
         # session_id replaces only when the *declared* value changes: after a replacement
         # of an adopted Session the state holds a fresh session, not the one named.
@@ -1040,6 +1041,19 @@ def _progress(label: str) -> Callable[..., None]:
         _say(f"qpu: {label} is {session.status.value}{message}")
 
     return on_change
+
+
+def _comparable(olds: Mapping[str, Any], key: str) -> Any:
+    """Return the stored output for ``key`` in the form check gives a declaration.
+
+    States written before parameters kept their integers hold ``{"b":1.0}``: the same
+    declaration, which must not replace a running session.
+    """
+    value = _stored(olds, key)
+    if key == "parameters" and isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            return canonical_parameters(value)
+    return value
 
 
 def _stored(olds: Mapping[str, Any], key: str) -> Any:

@@ -483,6 +483,18 @@ def test_diff_ignores_a_change_of_spelling(provider: SessionProvider, made: Made
     assert provider.diff(id_, outs, news).changes is False
 
 
+def test_diff_keeps_a_session_whose_state_holds_parameters_written_as_floats(
+    provider: SessionProvider, made: Made
+) -> None:
+    # States written before parameters kept their integers hold {"b":1.0}: the same
+    # declaration as {"b": 1}, which must not replace a running session.
+    id_, outs, inputs = made
+    news = checked(provider, olds=inputs, name="s", tags=["a"], parameters={"b": 1})
+    assert provider.diff(id_, {**outs, "parameters": '{"b":1}'}, news).replaces == []
+    assert provider.diff(id_, {**outs, "parameters": '{"b":1.0}'}, news).replaces == []
+    assert provider.diff(id_, {**outs, "parameters": '{"b":1.5}'}, news).replaces == ["parameters"]
+
+
 @pytest.mark.parametrize(
     "change", [{"name": "t"}, {"tags": ["b"]}, {"max_duration": "2h"}, {"max_idle_duration": 60}]
 )
