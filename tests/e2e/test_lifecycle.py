@@ -166,7 +166,7 @@ def test_sessions_that_ended_by_themselves_are_replaced_and_destroyable(
         first["total"]: "max_duration reached",
     }
     # Preview tells the truth without --refresh, and changes nothing.
-    # The two replaced, the one lasting, the stack and its leftover sweeper.
+    # "same": the lasting session, the stack and its leftover sweeper.
     assert stack.preview().change_summary == {"replace": 2, "same": 3}
     assert len(qpu.sessions()) == 3
 

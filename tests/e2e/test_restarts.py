@@ -45,7 +45,8 @@ def test_emulator_restart_between_up_and_destroy_loses_nothing(
     before = sorted(s["id"] for s in live_sessions(persistent))
     persistent.restart()
     assert sorted(s["id"] for s in live_sessions(persistent)) == before
-    assert stack.preview().change_summary == {"same": count + 2}  # the stack, its sweeper
+    # The Sessions, the stack and its leftover sweeper.
+    assert stack.preview().change_summary == {"same": count + 2}
     stack.refresh(expect_no_changes=True)
     stack.destroy()
     assert live_sessions(persistent) == []
