@@ -242,8 +242,8 @@ def survey(
                 result.untagged.append(session)
                 result.passed_over[session.id] = (
                     "it carries no creating tag: a create returned it, so a state may hold "
-                    "it; if none does (after `pulumi state delete`), adopt it "
-                    "(session_id=) or end it with --end --force"
+                    "it; if none does (after `pulumi state delete`), end it with "
+                    "--end --force"
                 )
             continue
         if wanted_stack is not None and mark.stack != wanted_stack:
