@@ -9,7 +9,9 @@ The layers, each importing only the ones above it:
 * :mod:`pulumi_qpu.provider`, :mod:`~pulumi_qpu.resource`, :mod:`~pulumi_qpu.functions`:
   the dynamic provider, the ``Session`` resource, lookups for programs;
 * :mod:`pulumi_qpu.leftovers`: live sessions no state holds, found and ended
-  (``qpu-leftovers``; no Pulumi);
+  (``qpu-leftovers``; no Pulumi); :mod:`pulumi_qpu.sweeper`: the stack's resource
+  whose delete (``pulumi destroy``) ends them; :mod:`pulumi_qpu.watchdog`: the
+  provider host exits when its engine is gone;
 * :mod:`pulumi_qpu.emulator`: a local emulator of the QaaS API (``qpu-emulator``).
 
 The Pulumi-facing names load on first use, so ``qpu-emulator`` and plain client scripts
