@@ -486,6 +486,11 @@ class SessionProvider(ResourceProvider):
         for key in SETTING_KEYS:
             if key in news and news[key] != olds.get(key):
                 changes = True
+        renamed = news.get("resource_key")
+        if isinstance(renamed, str) and olds.get("resource_key") not in (None, renamed):
+            # Renamed with an alias: a state-only update, so that what reads the stored
+            # outputs (lines, the chain of ids) names the resource as it is now.
+            changes = True
         label = _label(news, _id)
         if not replaces:
             replaces += self._live_replaces(_id, olds, news, label)

@@ -121,3 +121,28 @@ def test_a_failed_run_reports_every_failure_and_the_next_run_converges(
     assert engine.exported(stack).get("pending_operations", []) == []
     stack.up()
     assert len(engine.resources(stack)) == len(live_ids(qpu)) == 3
+
+
+def test_a_session_renamed_with_an_alias_keeps_its_session_and_takes_its_new_name(
+    engine: RealEngine, qpu: RunningEmulator
+) -> None:
+    stack = engine.stack(sessions("old"))
+    session_id = stack.up().outputs["old"].value
+
+    def renamed() -> None:
+        session = Session(
+            "new",
+            platform_name=PLATFORM,
+            opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(name="old")]),
+        )
+        pulumi.export("new", session.id)
+
+    stack.workspace.program = renamed
+    result = stack.up()
+    assert result.outputs["new"].value == session_id
+    assert result.summary.resource_changes.get("update") == 1
+    assert live_ids(qpu) == [session_id]
+    (stored,) = engine.resources(stack)
+    # What reads the stored outputs (progress lines, the chain of ids) names it "new".
+    assert stored["outputs"]["resource_key"].endswith("/new")
+    assert set(stack.up().summary.resource_changes) == {"same"}
