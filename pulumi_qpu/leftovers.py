@@ -317,7 +317,9 @@ def end_leftovers(
             )
             continue
         if terminate_quietly(client, leftover.id, say):
-            say(f"qpu: ended leftover {leftover.describe()}, made by a create that is dead")
+            # The id only: these lines reach `pulumi destroy`'s output (the stack's
+            # sweeper), and a name the program made secret must not be printed there.
+            say(f"qpu: ended leftover session {leftover.id}, made by a create that is dead")
         else:
             failed.append(leftover.id)
     return failed
