@@ -306,7 +306,7 @@ class InputChecker:
         self._string("name", _MAX_NAME)
         if self.out.get("name") == "":
             self.fail("name", "name must not be empty; leave it out for a generated name")
-        self._string("model_id", 255)
+        self._uuid("model_id", "the UUID of a model of the platform")
         self._session_id()
         self._string("resource_key", 1024)
         self._string("platform_name", 255)
@@ -335,6 +335,14 @@ class InputChecker:
             self.fail(key, f"{key} must be a string, not {type(value).__name__}")
         elif len(value) > limit:
             self.fail(key, f"{key} is {len(value)} characters long; the limit is {limit}")
+
+    def _uuid(self, key: str, what: str) -> None:
+        # The API answers a malformed id with a 400 at up; say it at preview instead.
+        if not self._known(key):
+            return
+        value = self.out[key]
+        if not isinstance(value, str) or not _UUID.match(value):
+            self.fail(key, f"{key} must be {what}, like 11111111-2222-3333-4444-555555555555")
 
     def _session_id(self) -> None:
         # The API answers a malformed id with a 400 at up; say it at preview instead.

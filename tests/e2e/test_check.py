@@ -24,6 +24,7 @@ def wrong() -> None:
         tags="team",  # the mistake under test (a str is a Sequence[str] to mypy)
         on_delete="delete",
         session_id="x",
+        model_id="my-model",
     )
 
 
@@ -45,6 +46,8 @@ def test_every_wrong_input_is_named_at_preview_and_nothing_is_created(
         "property on_delete value {delete} has a problem: on_delete must be one of",
         "property session_id value {x} has a problem: session_id must be the UUID of an "
         "existing session",
+        "property model_id value {my-model} has a problem: model_id must be the UUID of a "
+        "model of the platform",
     ):
         assert expected in text, text
     assert qpu.sessions() == []

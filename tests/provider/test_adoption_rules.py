@@ -29,6 +29,8 @@ KEY = "organization/project/stack/s"
 INPUTS: dict[str, Any] = {"platform_id": PLATFORM, "project_id": PROJECT, "resource_key": KEY}
 NAMES = {PLATFORM: "EMU-AER-16C-128M", OTHER_PLATFORM: "EMU-AER-H100"}
 
+MODEL = "7e2a9c1d-1111-4222-8333-444455556666"  # a model id (a UUID)
+
 
 def session(**fields: Any) -> Session:
     """A running session of PROJECT on PLATFORM, with ``fields`` changed."""
@@ -78,7 +80,7 @@ def test_managed_elsewhere_names_the_mark(fields: dict[str, Any], why: str | Non
         ({"project_id": SESSION}, {}, f"is in project {SESSION}, not in the declared project"),
         ({}, {"parameters": '{"a":1}'}, "has another parameters than the declaration"),
         ({"parameters": '{"a":1}'}, {"parameters": '{"a":1}'}, None),
-        ({}, {"model_id": "m"}, "has another model_id than the declaration"),
+        ({}, {"model_id": MODEL}, "has another model_id than the declaration"),
         ({}, {"deduplication_id": "x"}, "has another deduplication_id than the declaration"),
         (
             {"tags": ["pulumi-qpu:creating:0123456789abcdef"], "status": SessionStatus.STOPPED},

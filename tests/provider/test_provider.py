@@ -34,6 +34,8 @@ Made = tuple[str, dict[str, Any], dict[str, Any]]
 """A session made for a test: its id, outputs and checked inputs."""
 PATCH = "PATCH /qaas/v1alpha1/sessions/{session_id}"
 
+MODEL = "7e2a9c1d-1111-4222-8333-444455556666"  # a model id (a UUID)
+
 
 def checked(
     provider: SessionProvider, olds: dict[str, Any] | None = None, **news: Any
@@ -422,7 +424,7 @@ def test_a_create_that_finds_its_own_adoption_tag_makes_a_fresh_session(
     [
         (OTHER_PLATFORM, {}, f"runs on platform {OTHER_PLATFORM}, not on the declared platform"),
         (PLATFORM, {"parameters": {"a": 1}}, "has another parameters than the declaration"),
-        (PLATFORM, {"model_id": "m"}, "has another model_id than the declaration"),
+        (PLATFORM, {"model_id": MODEL}, "has another model_id than the declaration"),
     ],
     ids=["platform", "parameters", "model_id"],
 )
@@ -514,7 +516,7 @@ def test_diff_updates_mutable_fields_in_place(
     [
         ({"platform_name": OTHER_PLATFORM}, "platform_id"),
         ({"parameters": {"shots": 1}}, "parameters"),
-        ({"model_id": "m"}, "model_id"),
+        ({"model_id": MODEL}, "model_id"),
         ({"deduplication_id": "shared"}, "deduplication_id"),
     ],
 )
@@ -556,7 +558,7 @@ def test_diff_asks_to_end_a_shared_session_before_recreating_it(
     inputs = checked(provider, deduplication_id="team")
     created = provider.create(inputs)
     assert created.outs is not None
-    news = checked(provider, olds=inputs, deduplication_id="team", model_id="m")
+    news = checked(provider, olds=inputs, deduplication_id="team", model_id=MODEL)
     assert provider.diff(created.id, created.outs, news).delete_before_replace is True
 
 
