@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import sys
 import time
 import traceback
@@ -30,6 +31,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.walk.model import SECRET_MARK
 from tests.e2e.walk.steps import BASE_DELAYS, WAITING, Walk, finish, take_step
 from tests.e2e.walk.world import CheckFailedError, World
 from tests.support.cli import RealEngine, find_cli
@@ -44,6 +46,7 @@ BOUNDED_STEPS = 30
 """Steps of the bounded run: about 3 minutes on the 2-core development machine."""
 
 PROJECT = "qpu-walk"
+SECRET_VALUE = re.compile(rf"[\w:-]*{SECRET_MARK}-[0-9a-f]{{8}}")
 
 
 def walk_settings(config: pytest.Config) -> tuple[int, int, str]:
@@ -80,7 +83,13 @@ def finding_of(walk: Walk, step: int, failure: BaseException) -> Finding:
     else:
         check, text = "harness", "".join(traceback.format_exception(failure))[-4000:]
     waits = WAITING.get(check) or WAITING.get(walk.kind) or ()
-    return Finding(step, check, waits, text, list(walk.log))
+    walk.found.update(name for name in (check, walk.kind) if name in WAITING)
+    return Finding(step, check, waits, hide_secrets(text), list(walk.log))
+
+
+def hide_secrets(text: str) -> str:
+    """The walk's own report never repeats a secret value either."""
+    return SECRET_VALUE.sub("[secret]", text)
 
 
 def report(findings: list[Finding], seed: int, steps: int, scope: str) -> str:
@@ -98,7 +107,7 @@ def report(findings: list[Finding], seed: int, steps: int, scope: str) -> str:
         "steps:",
         *findings[-1].log,
     ]
-    return "\n".join(lines)
+    return hide_secrets("\n".join(lines))
 
 
 def test_random_sequences_of_user_steps_keep_exactly_one_session_per_resource(
@@ -120,7 +129,7 @@ def test_random_sequences_of_user_steps_keep_exactly_one_session_per_resource(
             monkeypatch.setenv(key, value)
 
     def say(line: str) -> None:
-        print(line, file=sys.stderr, flush=True)
+        print(hide_secrets(line), file=sys.stderr, flush=True)
 
     world = World(qpu, say)
     walk = Walk(world, random.Random(seed), scope)

@@ -32,9 +32,9 @@ from typing import Any
 
 from pulumi_qpu.identity import derived_deduplication_id, is_creating_tag
 from tests.e2e.walk.model import (
+    ANY,
     API_DEFAULTS,
     DERIVED,
-    GENERATED,
     IN_PLACE,
     SECRET_MARK,
     Decl,
@@ -278,23 +278,27 @@ class World:
         raise CheckFailedError("walk", "a step waited 300 s for its moment")
 
     @contextmanager
-    def outage(self, kind: str, seconds: float, route: str, count: int) -> Iterator[None]:
-        """An API outage of ``seconds`` once ``count`` more requests reached ``route``
-        (any API route when empty).
+    def outage(self, kind: str, seconds: float, *moments: tuple[str, int]) -> Iterator[None]:
+        """An API outage of ``seconds``, from a moment of the run under way.
 
-        ``kind`` is ``"503"`` (every API request answered 503) or ``"down"`` (the
-        process stopped: connections refused; it comes back on its state file).
+        ``moments``: ``(route, count)`` milestones met in order, each ``count`` more
+        requests to ``route`` (any API route when empty) after the one before. ``kind``
+        is ``"503"`` (every API request answered 503) or ``"down"`` (the process stopped:
+        connections refused; it comes back on its state file).
         """
-        start = self.counter(route)
+        bases = [self.counter(moments[0][0])]
         done = threading.Event()
         failures: list[BaseException] = []
 
         def cut() -> None:
             try:
-                while self.counter(route) < start + count:
-                    if done.is_set():
-                        return  # the run ended before its moment: no outage
-                    time.sleep(0.05)
+                for index, (route, count) in enumerate(moments):
+                    if index:
+                        bases.append(self.counter(route))
+                    while self.counter(route) < bases[index] + count:
+                        if done.is_set():
+                            return  # the run ended before its moment: no outage
+                        time.sleep(0.05)
                 if kind == "down":
                     self.emulator.restart(downtime=seconds)
                 else:
@@ -360,6 +364,7 @@ class World:
         ``--target``).
         """
         ids = self.held_ids(sm)
+        records = self.by_id()
         if full and sorted(ids) != sorted(sm.program):
             raise CheckFailedError(
                 "up-holds-the-program",
@@ -382,29 +387,31 @@ class World:
             decl, session_id = sm.program[resource], ids[resource]
             previous = sm.held.get(resource)
             same = previous is not None and previous.session_id == session_id
-            adopted_view = None
-            if decl.session_id == session_id and not same:
-                adopted_view = self.outside.pop(session_id, None)
             if op == "replace" and same:
                 raise CheckFailedError(
                     "replacement-is-another-session",
                     f"{sm.label}/{resource} was replaced, yet the state still holds session "
                     f"{session_id}",
                 )
-            if op is not None:
-                held[resource] = after(
-                    previous, decl, op, session_id, self.platform_ids, adopted_view
-                )
-            elif same:
+            adopted_view = None
+            if decl.session_id == session_id and not same:
+                adopted_view = self.outside.pop(session_id, None)
+            if op is None and same:
+                # The run was cut short before: the session as it was, with what is declared.
                 assert previous is not None
                 api = {**previous.api, **decl.declared(self.platform_ids)}
                 held[resource] = Held(session_id, api, dict(api), previous.adopted)
             else:
-                want = decl.declared(self.platform_ids)
-                if adopted_view is not None:
-                    want = {k: v for k, v in want.items() if k in IN_PLACE}
-                api = {**(adopted_view or API_DEFAULTS), **want}
-                held[resource] = Held(session_id, api, dict(api), adopted_view is not None)
+                seen = adopted_view or self.view(records[session_id])
+                held[resource] = after(
+                    previous,
+                    decl,
+                    op or "create",
+                    session_id,
+                    self.platform_ids,
+                    seen,
+                    adopted=adopted_view is not None,
+                )
             fresh = not same and adopted_view is None and not held[resource].adopted
             if fresh and session_id in self.ever_held:
                 raise CheckFailedError(
@@ -474,6 +481,15 @@ class World:
                 "live sessions no state holds and the leftover finder would not list: "
                 + "; ".join(self._describe(s) for s in unheld.values()),
             )
+        tagged = [
+            i for i in holders if i in records and found_by_leftover_finder(records[i]["wire"])
+        ]
+        if tagged:
+            raise CheckFailedError(
+                "held-carries-no-creating-tag",
+                "sessions a state holds still carry the creating tag: "
+                + "; ".join(self._describe(records[i]) for i in tagged),
+            )
         for sm in self.stacks.values():
             if sm.settled:
                 self._check_stored_is_declared(sm, records)
@@ -513,7 +529,7 @@ class World:
                 )
             stored = self.view(record)
             for key, wanted in held.api.items():
-                if wanted == GENERATED:
+                if wanted == ANY:
                     continue
                 if key == "deduplication_id" and wanted == DERIVED:
                     if not self.derives_from(stored[key], sm.resource_key(resource), records):
