@@ -39,14 +39,17 @@ e2e: $(STAMP) cli
 # The random walk through a user's steps (tests/e2e/test_random_walk.py), long: every step
 # kind, those waiting for a known defect included (SCOPE=passing leaves them out). Each
 # finding is recorded, the walk starts afresh and goes on; a seed replays a walk exactly.
-# SEED=random draws one (printed); REPORT=file appends one JSON line per walk.
+# SEED=random draws one (printed); REPORT=file appends one JSON line per walk;
+# KINDS=up,kill-up,... takes only those step kinds.
 SEED ?= random
 STEPS ?= 200
 SCOPE ?= all
 REPORT ?=
+KINDS ?=
 soak: $(STAMP) cli
 	QPU_WALK_SEED=$(SEED) QPU_WALK_STEPS=$(STEPS) QPU_WALK_SCOPE=$(SCOPE) QPU_WALK_KEEP_GOING=1 \
-	  QPU_WALK_REPORT=$(REPORT) $(BIN)/python -m pytest -q -s tests/e2e/test_random_walk.py
+	  QPU_WALK_REPORT=$(REPORT) QPU_WALK_KINDS=$(KINDS) \
+	  $(BIN)/python -m pytest -q -s tests/e2e/test_random_walk.py
 
 # Then the suite on every other CPython the machine has (the package claims 3.10 to 3.13).
 test: lint typecheck unit e2e

@@ -20,7 +20,7 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
-from tests.e2e.walk.program import SECRET
+from tests.e2e.walk.program import RETAIN, SECRET
 from tests.support.cli import RealEngine
 
 PLATFORMS: Final = ("EMU-AER-16C-128M", "EMU-AER-H100", "EMU-QSIM-L40S")
@@ -85,6 +85,7 @@ class Decl:
     model_id: str | None = None
     session_id: str | None = None
     deduplication_id: str | None = None
+    retain_on_delete: bool = False
 
     def inputs(
         self, resource: str, platform_ids: dict[str, str]
@@ -123,6 +124,8 @@ class Decl:
         for key in ("model_id", "session_id", "deduplication_id"):
             if getattr(self, key) is not None:
                 inputs[key] = getattr(self, key)
+        if self.retain_on_delete:
+            inputs[RETAIN] = True
         return inputs, secrets
 
     def declared(self, platform_ids: dict[str, str]) -> dict[str, Any]:

@@ -8,6 +8,8 @@ function serves an inline ``up`` and one run in a process of its own to be kille
   the secret ``secrets[KEY]``, made a secret Output (``pulumi.Output.secret``);
 * ``secrets`` (a secret config value): ``{KEY: value}``.
 
+An entry's ``"$retain_on_delete": true`` sets that resource option.
+
 Numbers keep their JSON type (an integer stays an ``int``), so what reaches the engine is
 exactly what a program written by hand would give it.
 """
@@ -22,6 +24,9 @@ from pulumi_qpu import Session
 
 SECRET = "$secret"
 """Key of the placeholder for a secret value in ``resources``."""
+
+RETAIN = "$retain_on_delete"
+"""Key of an entry that sets the ``retain_on_delete`` resource option."""
 
 PROGRAM = "tests.e2e.walk.program:program"
 """This program by name, for ``RealEngine.start_detached``."""
@@ -44,4 +49,6 @@ def program() -> None:
 
     # No stack outputs: a session id in the CLI's output is then something said about it.
     for name, inputs in sorted(resources.items()):
-        Session(name, **{key: value(raw) for key, raw in inputs.items()})
+        retain = bool(inputs.pop(RETAIN, False))
+        opts = pulumi.ResourceOptions(retain_on_delete=True) if retain else None
+        Session(name, opts=opts, **{key: value(raw) for key, raw in inputs.items()})

@@ -45,6 +45,8 @@ WAITING: Final[dict[str, tuple[str, ...]]] = {
     "shorten-below-run": ("#10",),  # max_duration below the time already run
     "adopted-ends": ("#11",),  # an adopted session ends (by hand or by itself), then up
     "adopted-replace-only": ("#11",),  # a replace-only input added to an adopted Session
+    "move-credentials": ("#7",),  # qpu:secretKey (and qpu:projectId) changed, then up
+    "retain-replacements": ("#12",),  # retain_on_delete and 6 replacements
     "shared-deduplication-id": ("#13",),  # one given deduplication_id on two resources
     "secret-bad-input": ("#14",),  # a secret input that check refuses
     # checks
@@ -100,6 +102,8 @@ class Walk:
     number: int = 0
     """The number of the step under way (set by the caller: a replay runs this many)."""
     counts: dict[str, int] = field(default_factory=dict)
+    only: frozenset[str] = frozenset()
+    """When not empty: the step kinds the walk may take (the rest are left out)."""
     found: set[str] = field(default_factory=set)
     """Entries of :data:`WAITING` already found in this walk: off for the rest of it, so
     that a known defect is reported once and the walk goes on to others."""
@@ -1201,6 +1205,98 @@ def step_secret_bad_input(walk: Walk, sm: StackModel) -> None:
         raise CheckFailedError("secret-bad-input", f"a bad {field_} was accepted")
 
 
+def step_move_credentials(walk: Walk, sm: StackModel) -> None:
+    """The stack moves to other credentials (the key, or the key and the project).
+
+    A session the old key made is not gone because the new key cannot see it: ``up`` must
+    not report its delete unless it happened, nor plan replacing it only for that.
+    """
+    from pulumi import automation as auto
+
+    world = walk.world
+    emulator = world.emulator
+    only_key = walk.rng.random() < 0.5
+    before = world.held_ids(sm)
+    walk.begin(
+        "move-credentials",
+        f"{sm.label}: qpu:secretKey{'' if only_key else ' and qpu:projectId'} of another "
+        f"tenant, then {'preview' if only_key else 'up'}",
+    )
+    config = {"qpu:secretKey": auto.ConfigValue(emulator.other_secret_key, secret=True)}
+    if not only_key:
+        config["qpu:projectId"] = auto.ConfigValue(emulator.other_project_id)
+    sm.stack.set_all_config(config)
+    try:
+        if only_key:
+            plan = world.run(sm, "preview")
+            replaced = [r for r in before if plan.op(sm.urn(r)) == "replace"]
+            if plan.ok and replaced:
+                raise CheckFailedError(
+                    "move-credentials",
+                    f"only the key changed, and preview plans replacing the live {replaced}",
+                )
+        else:
+            outcome = world.run(sm, "up")
+            live = world.live()
+            silent = [i for i in before.values() if i in live and i not in outcome.text]
+            if outcome.ok and silent:
+                raise CheckFailedError(
+                    "move-credentials",
+                    f"up succeeded after the move; the old sessions {silent} still run in the "
+                    "old project and the output says nothing of them",
+                )
+    finally:
+        # Start this stack afresh: its state may hold sessions of either tenant.
+        for key in config:
+            sm.stack.remove_config(key)
+        held = {i for s in world.stacks.values() if s is not sm for i in world.held_ids(s).values()}
+        ours = set(before.values()) | set(world.held_ids(sm).values())
+        for session_id, record in world.live().items():
+            mine = session_id in ours or record["wire"]["project_id"] == emulator.other_project_id
+            if mine and session_id not in held:
+                world.end(session_id, record)
+        world.empty(sm)
+
+
+def step_retain_replacements(walk: Walk, sm: StackModel) -> None:
+    """A Session with ``retain_on_delete`` replaced 6 times: each replacement leaves the old
+    session running (the user's choice); an up that cannot go on names what to end."""
+    world = walk.world
+    resource = next(f"r{i}" for i in range(10) if f"r{i}" not in sm.program)
+    sm.program[resource] = new_decl(walk).but(retain_on_delete=True, deduplication_id=None)
+    walk.begin(
+        "retain-replacements", f"{sm.label}: add {resource} with retain_on_delete, 6 x up --replace"
+    )
+    world.write_program(sm)
+    up(walk, sm)
+    retained: list[str] = []
+    for _ in range(6):
+        old = sm.held[resource].session_id
+        try:
+            up(walk, sm, replace=[resource])
+        except CheckFailedError as failure:
+            if failure.check != "up-succeeds":
+                raise
+            unnamed = [i for i in retained if i not in failure.message]
+            world.resync(sm)
+            if unnamed:
+                raise CheckFailedError(
+                    "retain-replacements",
+                    f"after {len(retained)} replacements up fails naming none of the retained "
+                    f"sessions {unnamed} to end:\n{failure.message[-1500:]}",
+                ) from None
+            break
+        retained.append(old)
+        world.abandoned[old] = "retain_on_delete: left running by the user's choice"
+    # The user ends what they retained, and removes the Session.
+    for session_id in [*retained, sm.held[resource].session_id]:
+        if session_id in world.live():
+            end_by_hand(walk, session_id, delete=False)
+    del sm.program[resource]
+    world.write_program(sm)
+    up(walk, sm)
+
+
 # --- the walk -----------------------------------------------------------------------
 
 
@@ -1279,6 +1375,12 @@ KINDS: Final[dict[str, Kind]] = {
     ),
     "adopted-ends": Kind(3, _has_adopted, step_adopted_ends),
     "adopted-replace-only": Kind(2, _has_adopted, step_adopted_replace_only),
+    "move-credentials": Kind(
+        2, lambda w, s: s.settled and bool(_live_held(w, s, adopted=None)), step_move_credentials
+    ),
+    "retain-replacements": Kind(
+        2, lambda w, s: s.settled and len(s.program) < MAX_RESOURCES, step_retain_replacements
+    ),
     "shared-deduplication-id": Kind(
         2, lambda w, s: len(s.program) <= MAX_RESOURCES - 2, step_shared_deduplication_id
     ),
@@ -1293,11 +1395,16 @@ def choose(walk: Walk) -> tuple[str, StackModel]:
     options = {
         name: [s for s in stacks if kind.applies(walk, s)]
         for name, kind in KINDS.items()
-        if walk.enabled(name)
+        if walk.enabled(name) and (not walk.only or name in walk.only)
     }
     options = {name: found for name, found in options.items() if found}
     names = sorted(options)
-    name = walk.rng.choices(names, weights=[KINDS[n].weight for n in names])[0]
+    # A kind not taken yet comes first more often, so that even a short walk covers most.
+    untaken = [n for n in names if not walk.counts.get(n)]
+    if untaken and walk.rng.random() < 0.6:
+        name = walk.rng.choice(untaken)
+    else:
+        name = walk.rng.choices(names, weights=[KINDS[n].weight for n in names])[0]
     return name, walk.rng.choice(options[name])
 
 
@@ -1305,8 +1412,10 @@ def take_step(walk: Walk) -> None:
     """Choose and run one step, then check every invariant."""
     name, sm = choose(walk)
     walk.kind = name
+    started = time.monotonic()
     KINDS[name].run(walk, sm)
     walk.world.check()
+    walk.detail(f"({time.monotonic() - started:.0f} s, invariants hold)")
 
 
 def finish(walk: Walk) -> None:

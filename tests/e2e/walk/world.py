@@ -321,21 +321,37 @@ class World:
     def recover(self, delays: dict[str, float]) -> None:
         """Start afresh after a finding (the soak goes on): every stack's state removed and
         made again empty, every live session ended by hand, the model empty."""
-        from tests.e2e.walk.program import program
-
         self.emulator.set_faults()
         self.emulator.configure(**delays)
         for sm in self.stacks.values():
-            sm.engine.pulumi(sm.stack, "cancel", "--yes", check=False)
-            sm.stack.workspace.remove_stack(sm.name, force=True)
-            sm.stack = sm.engine.stack(program, project=sm.project, name=sm.name)
-            sm.program, sm.held, sm.settled = {}, {}, True
-            self.write_program(sm)
-        for session_id in self.live():
-            self.api_call("POST", f"/sessions/{session_id}/terminate", {})
+            self.empty(sm)
+        for session_id, record in self.live().items():
+            self.end(session_id, record)
         self.outside.clear()
         self.abandoned.clear()
         self.texts = []
+
+    def empty(self, sm: StackModel) -> None:
+        """The stack's state removed and made again, empty, with an empty program."""
+        from tests.e2e.walk.program import program
+
+        sm.engine.pulumi(sm.stack, "cancel", "--yes", check=False)
+        sm.stack.workspace.remove_stack(sm.name, force=True)
+        sm.stack = sm.engine.stack(program, project=sm.project, name=sm.name)
+        sm.program, sm.held, sm.settled = {}, {}, True
+        self.write_program(sm)
+
+    def end(self, session_id: str, record: dict[str, Any]) -> None:
+        """Terminate a session by hand, with the key of the tenant whose project holds it."""
+        key = self.emulator.secret_key
+        if record["wire"]["project_id"] == self.emulator.other_project_id:
+            key = self.emulator.other_secret_key
+        reply = self.emulator.admin.post(
+            f"/qaas/v1alpha1/sessions/{session_id}/terminate",
+            json={},
+            headers={"X-Auth-Token": key},
+        )
+        reply.raise_for_status()
 
     # --- the model after a run ------------------------------------------------------
 
