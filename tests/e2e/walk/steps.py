@@ -52,6 +52,7 @@ WAITING: Final[dict[str, tuple[str, ...]]] = {
     # checks
     "destroy-leaves-nothing": ("#5", "#6"),  # after destroy, no live session of the stack's keys
     "killed-given-id-create": ("W1",),  # a killed create of a given deduplication_id: untagged
+    "secret-left-out": ("W2",),  # a secret name or tags left out of the declaration
 }
 """What waits for which defect: ``#n`` is issue 15's list, ``Wn`` one the walk found
 (docs/reliability.md). Left out of the bounded run; the soak runs them."""
@@ -313,6 +314,11 @@ def _change(walk: Walk, sm: StackModel, *, add_remove: bool) -> str:
         elif field_ == "unset":
             # Absent is "no opinion": the session keeps what it has.
             field_ = rng.choice(["name", "tags", "max_idle", "max_dur"])
+            secret = (field_ == "name" and decl.name_secret) or (
+                field_ == "tags" and decl.last_tag_secret
+            )
+            if secret and not walk.enabled("secret-left-out"):
+                return f"{resource}: secret {field_} kept (left out: secret-left-out)"
             changed = decl.but(**{field_: None})
         else:
             seconds = rng.choice(IDLE if field_ == "max_idle" else TOTAL)
@@ -435,7 +441,10 @@ def up(
     world = walk.world
     settled = sm.settled
     expected = expected_ops(walk, sm, target=target, replace=replace)
-    tagged_before = any(found_by_leftover_finder(s["wire"]) for s in world.live().values())
+    live_before = world.live()
+    tagged_before = any(found_by_leftover_finder(s["wire"]) for s in live_before.values())
+    # A session_id whose session has ended: what an up then does waits for #11.
+    dead = [r for r, d in sm.program.items() if d.session_id and d.session_id not in live_before]
     made_before = len(world.sessions())
     options: dict[str, Any] = {}
     if target is not None:
@@ -444,9 +453,8 @@ def up(
         options["replace"] = [sm.urn(r) for r in replace]
     outcome = outcome_of(options) if outcome_of else world.run(sm, "up", **options)
     if not outcome.ok:
-        raise CheckFailedError(
-            "up-succeeds", f"stack {sm.label}: up failed:\n{outcome.text[-4000:]}"
-        )
+        check = "adopted-ends" if dead else "up-succeeds"
+        raise CheckFailedError(check, f"stack {sm.label}: up failed:\n{outcome.text[-4000:]}")
     actual = {r: outcome.op(sm.urn(r)) for r in expected}
     if settled:
         wrong = {
@@ -596,6 +604,7 @@ def destroy(walk: Walk, sm: StackModel) -> None:
         )
     sm.held = {}
     sm.settled = True
+    _forget_ended_adoptions(walk, sm)
     left = world.leftovers_of(sm)
     if left and walk.enabled("destroy-leaves-nothing"):
         raise CheckFailedError(
@@ -608,6 +617,20 @@ def destroy(walk: Walk, sm: StackModel) -> None:
         walk.detail(
             f"left live (leftovers, {WAITING['destroy-leaves-nothing']}): {[s['id'] for s in left]}"
         )
+
+
+def _forget_ended_adoptions(walk: Walk, sm: StackModel) -> None:
+    """The user removes a ``session_id`` whose session has ended (docs: removing it
+    changes nothing), unless the walk is to try what an up then does (#11)."""
+    if walk.enabled("adopted-ends"):
+        return
+    live = walk.world.live()
+    ended = [r for r, d in sm.program.items() if d.session_id and d.session_id not in live]
+    for resource in ended:
+        sm.program[resource] = sm.program[resource].but(session_id=None)
+    if ended:
+        walk.detail(f"session_id removed from {ended}: their adopted sessions ended")
+        walk.world.write_program(sm)
 
 
 def outside_session(walk: Walk, platform: str) -> str:
