@@ -45,7 +45,8 @@ WAITING: Final[dict[str, tuple[str, ...]]] = {
     "shorten-below-run": ("#10",),  # max_duration below the time already run
     "adopted-ends": ("#11",),  # an adopted session ends (by hand or by itself), then up
     "adopted-replace-only": ("#11",),  # a replace-only input added to an adopted Session
-    "move-credentials": ("#7",),  # qpu:secretKey (and qpu:projectId) changed, then up
+    "move-credentials": ("#7",),  # qpu:secretKey and qpu:projectId of another tenant, then up
+    "change-key": ("#7",),  # qpu:secretKey of another tenant, then preview
     "retain-replacements": ("#12",),  # retain_on_delete and 6 replacements
     "shared-deduplication-id": ("#13",),  # one given deduplication_id on two resources
     "secret-bad-input": ("#14",),  # a secret input that check refuses
@@ -1229,19 +1230,25 @@ def step_secret_bad_input(walk: Walk, sm: StackModel) -> None:
 
 
 def step_move_credentials(walk: Walk, sm: StackModel) -> None:
-    """The stack moves to other credentials (the key, or the key and the project).
+    """The stack moves to another key and project, then ``up``."""
+    _other_credentials(walk, sm, only_key=False)
 
-    A session the old key made is not gone because the new key cannot see it: ``up`` must
-    not report its delete unless it happened, nor plan replacing it only for that.
-    """
+
+def step_change_key(walk: Walk, sm: StackModel) -> None:
+    """The stack's key changes to one that cannot see its project, then ``preview``."""
+    _other_credentials(walk, sm, only_key=True)
+
+
+def _other_credentials(walk: Walk, sm: StackModel, *, only_key: bool) -> None:
+    """A session the old key made is not gone because the new key cannot see it: ``up``
+    must not report its delete unless it happened, nor plan replacing it only for that."""
     from pulumi import automation as auto
 
     world = walk.world
     emulator = world.emulator
-    only_key = walk.rng.random() < 0.5
     before = world.held_ids(sm)
     walk.begin(
-        "move-credentials",
+        "change-key" if only_key else "move-credentials",
         f"{sm.label}: qpu:secretKey{'' if only_key else ' and qpu:projectId'} of another "
         f"tenant, then {'preview' if only_key else 'up'}",
     )
@@ -1400,6 +1407,9 @@ KINDS: Final[dict[str, Kind]] = {
     "adopted-replace-only": Kind(2, _has_adopted, step_adopted_replace_only),
     "move-credentials": Kind(
         2, lambda w, s: s.settled and bool(_live_held(w, s, adopted=None)), step_move_credentials
+    ),
+    "change-key": Kind(
+        2, lambda w, s: s.settled and bool(_live_held(w, s, adopted=None)), step_change_key
     ),
     "retain-replacements": Kind(
         2, lambda w, s: s.settled and len(s.program) < MAX_RESOURCES, step_retain_replacements
