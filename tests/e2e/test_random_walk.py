@@ -9,7 +9,7 @@ replace-only, durations, parameters, secrets), ``up --replace``, ``up --target``
 preview, refresh, destroy, adoption of a session made by hand, a change made by hand, the
 clock running out sessions, a session ended by hand, ``kill -9`` of ``up`` or ``destroy``
 then ``pulumi cancel``, short API outages; and, in the soak, the steps that wait for a
-defect of issue 15 (tests/e2e/walk/steps.py, ``WAITING``). After every step the
+defect of issue 15 (tests/e2e/walk/waiting.py). After every step the
 invariants of tests/e2e/walk/world.py are checked against the emulator's own records.
 
 ``make test`` runs the bounded walk (fixed seed, about 3 minutes on 2 cores). ``make soak
@@ -31,8 +31,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.walk.kinds import finish, take_step
 from tests.e2e.walk.model import SECRET_MARK
-from tests.e2e.walk.steps import BASE_DELAYS, WAITING, Walk, finish, take_step
+from tests.e2e.walk.steps import BASE_DELAYS, Walk
+from tests.e2e.walk.waiting import WAITING
 from tests.e2e.walk.world import CheckFailedError, World
 from tests.support.cli import RealEngine, find_cli
 from tests.support.emulator import EmulatorFactory

@@ -1,18 +1,15 @@
-"""The walk's steps: what a user does, what each should do by the docs, and the walk itself.
+"""The walk's steps: what a user does, and what each must do by the docs.
 
 Each step kind draws its details from the walk's seeded generator and the model alone,
 logs one line, runs the real CLI, and checks the outcome the docs promise; the world's
-invariants are checked after every step (tests/e2e/walk/world.py).
-
-:data:`WAITING` names the step kinds, the declarations and the checks that wait for a
-defect of issue 15 to be fixed: the bounded run (``make test``) leaves them out, the soak
-(``make soak``) runs them. When a defect is fixed, delete its entries here.
+invariants are checked after every step (tests/e2e/walk/world.py). The kinds here pass
+today; those that wait for a defect are in tests/e2e/walk/defects.py, and
+tests/e2e/walk/waiting.py says which.
 """
 
 from __future__ import annotations
 
 import random
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,35 +25,8 @@ from tests.e2e.walk.model import (
     StackModel,
     predict,
 )
+from tests.e2e.walk.waiting import WAITING
 from tests.e2e.walk.world import CheckFailedError, Outcome, World, found_by_leftover_finder
-
-WAITING: Final[dict[str, tuple[str, ...]]] = {
-    # what a declaration may hold
-    "int-parameters": ("#1",),  # integers (large ones too) in parameters reach the API as floats
-    "parameters-spelling": ("#1",),  # the same parameters as JSON text instead of a dict
-    # step kinds
-    "replace-adopted": ("#2",),  # up --replace of an adopted Session
-    "concurrent-ups": ("#3",),  # two CI jobs: same project/stack names, two backends, at once
-    "adopt-managed": ("#4",),  # session_id= of a session another stack manages
-    "long-outage": ("#5", "#9"),  # the API down longer than the retries, during an up
-    "outage-during-wait": ("#9",),  # an outage shorter than create_timeout, during the waits
-    "kill-then-destroy": ("#6",),  # kill -9 of up, pulumi cancel, pulumi destroy
-    "state-delete": ("#8",),  # pulumi state delete, then up
-    "shorten-below-run": ("#10",),  # max_duration below the time already run
-    "adopted-ends": ("#11",),  # an adopted session ends (by hand or by itself), then up
-    "adopted-replace-only": ("#11",),  # a replace-only input added to an adopted Session
-    "move-credentials": ("#7",),  # qpu:secretKey and qpu:projectId of another tenant, then up
-    "change-key": ("#7",),  # qpu:secretKey of another tenant, then preview
-    "retain-replacements": ("#12",),  # retain_on_delete and 6 replacements
-    "shared-deduplication-id": ("#13",),  # one given deduplication_id on two resources
-    "secret-bad-input": ("#14",),  # a secret input that check refuses
-    # checks
-    "destroy-leaves-nothing": ("#5", "#6"),  # after destroy, no live session of the stack's keys
-    "killed-given-id-create": ("W1",),  # a killed create of a given deduplication_id: untagged
-    "secret-left-out": ("W2",),  # a secret name or tags left out of the declaration
-}
-"""What waits for which defect: ``#n`` is issue 15's list, ``Wn`` one the walk found
-(docs/reliability.md). Left out of the bounded run; the soak runs them."""
 
 MAX_RESOURCES: Final = 3
 """Most Sessions one stack declares: enough for parallel creates, cheap per step."""
@@ -80,16 +50,8 @@ BASE_DELAYS: Final = {"start_delay": 0.5, "stop_delay": 0.2}
 SHORT_OUTAGE: Final = 2.0
 """Seconds of a short outage: far inside the client's 10 attempts (backoff up to 8 s)."""
 
-LONG_OUTAGE: Final = 45.0
-"""Seconds of a long outage: longer than every attempt of a call can last (about 40 s of
-backoff at most), so a call made at its start gives up."""
-
 TERMINATE: Final = "POST /qaas/v1alpha1/sessions/{session_id}/terminate"
 CREATE: Final = "POST /qaas/v1alpha1/sessions"
-GET_SESSION: Final = "GET /qaas/v1alpha1/sessions/{session_id}"
-TERMINATED_CLAIM = re.compile(
-    r"session ([0-9a-f-]{36})\b[^\n]*?it was terminated so that nothing is left running"
-)
 
 
 @dataclass
@@ -516,12 +478,13 @@ def step_up(walk: Walk, sm: StackModel) -> None:
 
 def step_replace(walk: Walk, sm: StackModel) -> None:
     """``pulumi up --replace`` of one Session that was not adopted."""
-    resource = walk.rng.choice(_replaceable(sm))
+    resource = walk.rng.choice(replaceable(sm))
     walk.begin("up-replace", f"{sm.label}: up --replace {resource}")
     up(walk, sm, replace=[resource])
 
 
-def _replaceable(sm: StackModel) -> list[str]:
+def replaceable(sm: StackModel) -> list[str]:
+    """Resources of ``sm`` that ``up --replace`` may target (held, declared, not adopted)."""
     return sorted(r for r, h in sm.held.items() if not h.adopted and r in sm.program)
 
 
@@ -681,7 +644,7 @@ def step_adopt(walk: Walk, sm: StackModel) -> None:
 def step_edit_by_hand(walk: Walk, sm: StackModel) -> None:
     """Someone changes a session's name or tags by hand (the state does not know)."""
     world = walk.world
-    resource = walk.rng.choice(_live_held(walk, sm, adopted=None))
+    resource = walk.rng.choice(live_held(walk, sm, adopted=None))
     held = sm.held[resource]
     change: dict[str, Any] = (
         {"name": f"by-hand-{walk.token()}"}
@@ -693,7 +656,9 @@ def step_edit_by_hand(walk: Walk, sm: StackModel) -> None:
     held.api.update(change)
 
 
-def _live_held(walk: Walk, sm: StackModel, *, adopted: bool | None = False) -> list[str]:
+def live_held(walk: Walk, sm: StackModel, *, adopted: bool | None = False) -> list[str]:
+    """Resources whose held session is live and not about to end (adopted ones only, none,
+    or either: ``adopted=None``)."""
     live = walk.world.live()
     soon = ending_soon(walk.world, sm)
     return sorted(
@@ -737,7 +702,7 @@ def _adopted_lifetime_left(walk: Walk) -> float | None:
 
 def step_end_by_hand(walk: Walk, sm: StackModel) -> None:
     """A held session is terminated by hand, and sometimes deleted too."""
-    resource = walk.rng.choice(_live_held(walk, sm))
+    resource = walk.rng.choice(live_held(walk, sm))
     held = sm.held[resource]
     delete = walk.rng.random() < 0.4
     walk.begin(
@@ -827,7 +792,7 @@ def accept_kill_ambiguity(walk: Walk, sm: StackModel, made_before: set[str]) -> 
             walk.detail(f"W1 met: {session_id} ({dedup}) left untagged by the killed create")
 
 
-def _killed_up(walk: Walk, sm: StackModel, kind: str) -> None:
+def killed_up(walk: Walk, sm: StackModel, kind: str) -> None:
     """The start of a kill step: up killed amid creates, cancelled, invariants checked."""
     world = walk.world
     walk.begin(kind, sm.label)
@@ -840,7 +805,7 @@ def _killed_up(walk: Walk, sm: StackModel, kind: str) -> None:
 def step_kill_up(walk: Walk, sm: StackModel) -> None:
     """kill -9 of ``up`` amid creates, ``pulumi cancel``, then ``up`` again (README)."""
     world = walk.world
-    _killed_up(walk, sm, "kill-up")
+    killed_up(walk, sm, "kill-up")
     if walk.rng.random() < 0.3:
         walk.detail("then the declaration changes again: " + "; ".join(mutate(walk, sm, 1)))
         world.write_program(sm)
@@ -850,12 +815,6 @@ def step_kill_up(walk: Walk, sm: StackModel) -> None:
         raise CheckFailedError(
             "pending-creates-cleared", f"stack {sm.label}:\n{outcome.text[-3000:]}"
         )
-
-
-def step_kill_then_destroy(walk: Walk, sm: StackModel) -> None:
-    """kill -9 of ``up`` amid creates, ``pulumi cancel``, then ``pulumi destroy``."""
-    _killed_up(walk, sm, "kill-then-destroy")
-    destroy(walk, sm)
 
 
 def step_kill_destroy(walk: Walk, sm: StackModel) -> None:
@@ -897,564 +856,3 @@ def step_short_outage(walk: Walk, sm: StackModel) -> None:
             return world.run(sm, "up", **options)
 
     up(walk, sm, outcome_of=run)
-
-
-def step_long_outage(walk: Walk, sm: StackModel) -> None:
-    """An up while the API is away longer than the retries; what it says must be true,
-    and what it leaves must be found (then, sometimes, destroy at once)."""
-    world = walk.world
-    changes = mutate(walk, sm, 1)
-    while (
-        not any(o & {"create", "replace"} for o in expected_ops(walk, sm).values())
-        and len(changes) < 4
-    ):
-        changes += mutate(walk, sm, 1)
-    kind = walk.rng.choice(["503", "down"])
-    then_destroy = walk.rng.random() < 0.5
-    walk.begin(
-        "long-outage",
-        f"{sm.label}: "
-        + "; ".join(changes)
-        + f"; API {kind} for {LONG_OUTAGE:g} s from the first create"
-        + ("; then destroy" if then_destroy else ""),
-    )
-    world.write_program(sm)
-    # From the first create's POST (counted as it arrives, so it may go unanswered).
-    with world.outage(kind, LONG_OUTAGE, (CREATE, 1)):
-        outcome = world.run(sm, "up")
-    _check_claims(walk, outcome)
-    world.resync(sm)
-    walk.detail(f"up {'succeeded' if outcome.ok else 'failed'}")
-    if then_destroy:
-        world.check()
-        destroy(walk, sm)
-
-
-def _check_claims(walk: Walk, outcome: Outcome) -> None:
-    """A session the output says was terminated must not be live."""
-    live = walk.world.live()
-    for session_id in TERMINATED_CLAIM.findall(outcome.text):
-        if session_id in live:
-            raise CheckFailedError(
-                "long-outage",
-                f"the output says session {session_id} 'was terminated so that nothing is "
-                f"left running', yet it is {live[session_id]['wire']['status']}",
-            )
-
-
-def step_outage_during_wait(walk: Walk, sm: StackModel) -> None:
-    """An outage shorter than create_timeout while creates wait for running: up succeeds."""
-    world = walk.world
-    changes = mutate(walk, sm, 1)
-    creates = [r for r, o in expected_ops(walk, sm).items() if o & {"create", "replace"}]
-    while not creates and len(changes) < 4:
-        changes += mutate(walk, sm, 1)
-        creates = [r for r, o in expected_ops(walk, sm).items() if o & {"create", "replace"}]
-    kind = walk.rng.choice(["503", "down"])
-    seconds = LONG_OUTAGE  # longer than one call's retries, far shorter than create_timeout
-    walk.begin(
-        "outage-during-wait",
-        f"{sm.label}: "
-        + "; ".join(changes)
-        + f"; API {kind} for {seconds:g} s once {len(creates)} create(s) wait",
-    )
-    world.write_program(sm)
-    world.emulator.configure(start_delay=seconds + 10)
-    try:
-
-        def run(options: dict[str, Any]) -> Outcome:
-            # Once every create was POSTed and a wait has polled: they wait for running.
-            with world.outage(kind, seconds, (CREATE, len(creates)), (GET_SESSION, 1)):
-                return world.run(sm, "up", **options)
-
-        up(walk, sm, outcome_of=run)
-    finally:
-        world.emulator.configure(**BASE_DELAYS)
-
-
-def step_concurrent_ups(walk: Walk, _sm: StackModel) -> None:
-    """Two CI jobs: the same project and stack names on two backends, ``up`` at once."""
-    world = walk.world
-    first, second = world.stacks["A"], world.stacks["B"]
-    resource = next(
-        f"r{i}" for i in range(10) if f"r{i}" not in first.program and f"r{i}" not in second.program
-    )
-    decl = new_decl(walk).but(deduplication_id=None)
-    gap = round(walk.rng.uniform(0.5, 4.0), 1)
-    walk.begin(
-        "concurrent-ups", f"A and B add {resource} {describe(decl)}; up A, up B {gap} s later"
-    )
-    for sm in (first, second):
-        sm.program[resource] = decl
-        world.write_program(sm)
-    world.emulator.configure(start_delay=6.0)
-    try:
-        run_a = world.start_detached(first, "up")
-        time.sleep(gap)
-        run_b = world.start_detached(second, "up")
-        outcomes = [
-            world.finish_detached(run_a, kill=False),
-            world.finish_detached(run_b, kill=False),
-        ]
-    finally:
-        world.emulator.configure(**BASE_DELAYS)
-    for sm, outcome in zip((first, second), outcomes, strict=True):
-        world.resync(sm)
-        if not outcome.ok:
-            raise CheckFailedError(
-                "concurrent-ups", f"stack {sm.label}: up failed:\n{outcome.text[-3000:]}"
-            )
-    for sm in (first, second):
-        world.settle(sm, None)
-
-
-def step_adopt_managed(walk: Walk, sm: StackModel) -> None:
-    """Declare ``session_id=`` of a session another stack manages: refused at preview."""
-    world = walk.world
-    owner = walk.rng.choice(
-        sorted(s for s in world.stacks if s != sm.label and _live_held(walk, world.stacks[s]))
-    )
-    other = world.stacks[owner]
-    theirs = walk.rng.choice(_live_held(walk, other))
-    session_id = other.held[theirs].session_id
-    resource = next(f"r{i}" for i in range(10) if f"r{i}" not in sm.program)
-    walk.begin(
-        "adopt-managed",
-        f"{sm.label} adds {resource} adopting {owner}/{theirs}'s session {session_id}",
-    )
-    sm.program[resource] = Decl(
-        platform=other.program[theirs].platform if theirs in other.program else PLATFORMS[0],
-        session_id=session_id,
-    )
-    world.write_program(sm)
-    made = len(world.sessions())
-    outcome = world.run(sm, "up")
-    del sm.program[resource]
-    world.write_program(sm)
-    if outcome.ok:
-        world.resync(sm)
-        raise CheckFailedError(
-            "adopt-managed", f"{sm.label} adopted {session_id}, which {owner}/{theirs} manages"
-        )
-    if len(world.sessions()) != made or world.held_ids(sm).get(resource):
-        raise CheckFailedError(
-            "adopt-managed", f"the refused adoption changed something:\n{outcome.text[-2000:]}"
-        )
-    walk.detail("refused: " + outcome.text.strip().splitlines()[-1][:200])
-
-
-def step_state_delete(walk: Walk, sm: StackModel) -> None:
-    """``pulumi state delete`` of a Session, then ``up``: the session left is named (or held)."""
-    world = walk.world
-    resource = walk.rng.choice(_live_held(walk, sm, adopted=None))
-    session_id = sm.held[resource].session_id
-    walk.begin(
-        "state-delete", f"{sm.label}: pulumi state delete {resource} ({session_id}), then up"
-    )
-    done = world.pulumi(sm, "state", "delete", sm.urn(resource), "--yes")
-    if done.returncode != 0:
-        raise CheckFailedError("state-delete-succeeds", done.stderr[-2000:])
-    del sm.held[resource]
-    world.abandoned[session_id] = f"pulumi state delete of {sm.label}/{resource}"
-    outcome = world.run(sm, "up")
-    if not outcome.ok:
-        raise CheckFailedError(
-            "up-succeeds",
-            f"stack {sm.label}: up after state delete failed:\n{outcome.text[-3000:]}",
-        )
-    again = world.held_ids(sm).get(resource) == session_id
-    if again:
-        world.abandoned.pop(session_id)
-        world.ever_held.discard(session_id)
-    elif session_id not in outcome.text:
-        raise CheckFailedError(
-            "state-delete",
-            f"the up after state delete made another session for {sm.label}/{resource} and "
-            f"said nothing of the live session {session_id} it left",
-        )
-    world.settle(sm, None)
-    if not again:
-        walk.detail(f"told of {session_id}; ended by hand, as told")
-        end_by_hand(walk, session_id, delete=False)
-
-
-def step_shorten_below_run(walk: Walk, sm: StackModel) -> None:
-    """``max_duration`` set below the time a session has already run."""
-    world = walk.world
-    resource = walk.rng.choice(_live_held(walk, sm))
-    held = sm.held[resource]
-    walk.begin("shorten-below-run", f"{sm.label}/{resource}: clock +1000 s, then max_duration 900s")
-    world.emulator.advance(1000)
-    sm.program[resource] = sm.program[resource].but(max_dur=(900, 900))
-    world.write_program(sm)
-    outcome = world.run(sm, "up")
-    if not outcome.ok:
-        raise CheckFailedError("up-succeeds", outcome.text[-3000:])
-    op = outcome.op(sm.urn(resource))
-    live = world.live()
-    ids = world.held_ids(sm)
-    if ids.get(resource) not in live and held.session_id not in outcome.text:
-        raise CheckFailedError(
-            "shorten-below-run",
-            f"{sm.label}/{resource}: the up planned {op!r}, said nothing of session "
-            f"{held.session_id} ending, and left it {status_of(world, held.session_id)}",
-        )
-    world.settle(sm, None)
-
-
-def step_adopted_ends(walk: Walk, sm: StackModel) -> None:
-    """An adopted session ends (by hand), then ``up``: replaced like any other Session."""
-    resource = walk.rng.choice(_live_held(walk, sm, adopted=True))
-    held = sm.held[resource]
-    walk.begin(
-        "adopted-ends", f"{sm.label}/{resource}: {held.session_id} terminated by hand, then up"
-    )
-    end_by_hand(walk, held.session_id, delete=False)
-    _up_then_stable(walk, sm, resource)
-
-
-def step_adopted_replace_only(walk: Walk, sm: StackModel) -> None:
-    """A replace-only input added to an adopted Session, then ``up``: a replacement."""
-    world = walk.world
-    resource = walk.rng.choice(_live_held(walk, sm, adopted=True))
-    sm.program[resource] = with_parameters(walk, sm.program[resource])
-    walk.begin(
-        "adopted-replace-only",
-        f"{sm.label}/{resource}: parameters -> "
-        + describe_field(sm.program[resource], "parameters"),
-    )
-    world.write_program(sm)
-    _up_then_stable(walk, sm, resource)
-
-
-def _up_then_stable(walk: Walk, sm: StackModel, resource: str) -> None:
-    world = walk.world
-    outcome = world.run(sm, "up")
-    if not outcome.ok:
-        world.resync(sm)
-        raise CheckFailedError(walk.kind, f"up failed:\n{outcome.text[-3000:]}")
-    plan = world.run(sm, "preview")
-    if not plan.ok or plan.op(sm.urn(resource)) != "same":
-        world.resync(sm)
-        raise CheckFailedError(
-            walk.kind, f"after the up, a preview plans {plan.op(sm.urn(resource))!r} for {resource}"
-        )
-    # The program keeps naming the old session; docs: removing session_id changes nothing.
-    sm.program[resource] = sm.program[resource].but(session_id=None)
-    world.write_program(sm)
-    world.settle(sm, None)
-
-
-def step_replace_adopted(walk: Walk, sm: StackModel) -> None:
-    """``pulumi up --replace`` of an adopted Session: a fresh session, or a clear refusal."""
-    world = walk.world
-    resource = walk.rng.choice(_live_held(walk, sm, adopted=True))
-    held = sm.held[resource]
-    walk.begin(
-        "replace-adopted", f"{sm.label}: up --replace {resource} (adopted {held.session_id})"
-    )
-    outcome = world.run(sm, "up", replace=[sm.urn(resource)])
-    ids = world.held_ids(sm)
-    live = world.live()
-    if outcome.ok:
-        if ids.get(resource) not in live or ids.get(resource) == held.session_id:
-            world.resync(sm)
-            raise CheckFailedError(
-                "replace-adopted",
-                f"{sm.label}/{resource}: after up --replace the state holds {ids.get(resource)} "
-                f"({status_of(world, ids.get(resource) or '')}); "
-                f"adopted was {held.session_id}",
-            )
-        sm.program[resource] = sm.program[resource].but(session_id=None)
-        world.write_program(sm)
-        world.settle(sm, None)
-    elif held.session_id not in live or ids.get(resource) != held.session_id:
-        world.resync(sm)
-        raise CheckFailedError(
-            "replace-adopted",
-            f"a refused --replace changed the adopted session:\n{outcome.text[-2000:]}",
-        )
-
-
-def step_shared_deduplication_id(walk: Walk, sm: StackModel) -> None:
-    """One given deduplication_id on two Sessions of one stack: refused at check."""
-    world = walk.world
-    given = f"walk-shared-{walk.token()}"
-    free = [f"r{i}" for i in range(10) if f"r{i}" not in sm.program][:2]
-    walk.begin(
-        "shared-deduplication-id", f"{sm.label}: {free} both declare deduplication_id {given!r}"
-    )
-    for resource in free:
-        sm.program[resource] = new_decl(walk).but(
-            deduplication_id=given, platform=PLATFORMS[0], parameters=None, model_id=None
-        )
-    world.write_program(sm)
-    made = len(world.sessions())
-    outcome = world.run(sm, "up")
-    for resource in free:
-        del sm.program[resource]
-    world.write_program(sm)
-    if outcome.ok or len(world.sessions()) != made:
-        world.resync(sm)
-        raise CheckFailedError(
-            "shared-deduplication-id",
-            f"two Sessions with one deduplication_id were not refused:\n{outcome.text[-2000:]}",
-        )
-    if "deduplication_id" not in outcome.text:
-        raise CheckFailedError(
-            "shared-deduplication-id",
-            f"refused without naming deduplication_id:\n{outcome.text[-2000:]}",
-        )
-
-
-def step_secret_bad_input(walk: Walk, sm: StackModel) -> None:
-    """A secret input check refuses: the failure never prints it."""
-    world = walk.world
-    field_, value = walk.rng.choice(
-        [
-            ("tags", ["pulumi-qpu:creating-" + walk.secret("x")]),
-            ("session_id", "not-a-uuid-" + walk.secret("x")),
-            ("platform_name", "EMU-" + walk.secret("x")),
-            ("project_id", "project-" + walk.secret("x")),
-            ("name", "x" * 300 + walk.secret("x")),
-        ]
-    )
-    resource = next(f"r{i}" for i in range(10) if f"r{i}" not in sm.program)
-    walk.begin("secret-bad-input", f"{sm.label}: add {resource} with a secret, refused {field_}")
-    made = len(world.sessions())
-    outcome = world.run_with_extra(sm, resource, field_, value)
-    world.write_program(sm)
-    if outcome.ok or len(world.sessions()) != made:
-        world.resync(sm)
-        raise CheckFailedError("secret-bad-input", f"a bad {field_} was accepted")
-
-
-def step_move_credentials(walk: Walk, sm: StackModel) -> None:
-    """The stack moves to another key and project, then ``up``."""
-    _other_credentials(walk, sm, only_key=False)
-
-
-def step_change_key(walk: Walk, sm: StackModel) -> None:
-    """The stack's key changes to one that cannot see its project, then ``preview``."""
-    _other_credentials(walk, sm, only_key=True)
-
-
-def _other_credentials(walk: Walk, sm: StackModel, *, only_key: bool) -> None:
-    """A session the old key made is not gone because the new key cannot see it: ``up``
-    must not report its delete unless it happened, nor plan replacing it only for that."""
-    from pulumi import automation as auto
-
-    world = walk.world
-    emulator = world.emulator
-    before = world.held_ids(sm)
-    walk.begin(
-        "change-key" if only_key else "move-credentials",
-        f"{sm.label}: qpu:secretKey{'' if only_key else ' and qpu:projectId'} of another "
-        f"tenant, then {'preview' if only_key else 'up'}",
-    )
-    config = {"qpu:secretKey": auto.ConfigValue(emulator.other_secret_key, secret=True)}
-    if not only_key:
-        config["qpu:projectId"] = auto.ConfigValue(emulator.other_project_id)
-    sm.stack.set_all_config(config)
-    try:
-        if only_key:
-            plan = world.run(sm, "preview")
-            replaced = [r for r in before if plan.op(sm.urn(r)) == "replace"]
-            if plan.ok and replaced:
-                raise CheckFailedError(
-                    "move-credentials",
-                    f"only the key changed, and preview plans replacing the live {replaced}",
-                )
-        else:
-            outcome = world.run(sm, "up")
-            live = world.live()
-            silent = [i for i in before.values() if i in live and i not in outcome.text]
-            if outcome.ok and silent:
-                raise CheckFailedError(
-                    "move-credentials",
-                    f"up succeeded after the move; the old sessions {silent} still run in the "
-                    "old project and the output says nothing of them",
-                )
-    finally:
-        # Start this stack afresh: its state may hold sessions of either tenant.
-        for key in config:
-            sm.stack.remove_config(key)
-        held = {i for s in world.stacks.values() if s is not sm for i in world.held_ids(s).values()}
-        ours = set(before.values()) | set(world.held_ids(sm).values())
-        for session_id, record in world.live().items():
-            mine = session_id in ours or record["wire"]["project_id"] == emulator.other_project_id
-            if mine and session_id not in held:
-                world.end(session_id, record)
-        world.empty(sm)
-
-
-def step_retain_replacements(walk: Walk, sm: StackModel) -> None:
-    """A Session with ``retain_on_delete`` replaced 6 times: each replacement leaves the old
-    session running (the user's choice); an up that cannot go on names what to end."""
-    world = walk.world
-    resource = next(f"r{i}" for i in range(10) if f"r{i}" not in sm.program)
-    sm.program[resource] = new_decl(walk).but(retain_on_delete=True, deduplication_id=None)
-    walk.begin(
-        "retain-replacements", f"{sm.label}: add {resource} with retain_on_delete, 6 x up --replace"
-    )
-    world.write_program(sm)
-    up(walk, sm)
-    retained: list[str] = []
-    for _ in range(6):
-        old = sm.held[resource].session_id
-        try:
-            up(walk, sm, replace=[resource])
-        except CheckFailedError as failure:
-            if failure.check != "up-succeeds":
-                raise
-            unnamed = [i for i in retained if i not in failure.message]
-            world.resync(sm)
-            if unnamed:
-                raise CheckFailedError(
-                    "retain-replacements",
-                    f"after {len(retained)} replacements up fails naming none of the retained "
-                    f"sessions {unnamed} to end:\n{failure.message[-1500:]}",
-                ) from None
-            break
-        retained.append(old)
-        world.abandoned[old] = "retain_on_delete: left running by the user's choice"
-    # The user ends what they retained, and removes the Session.
-    for session_id in [*retained, sm.held[resource].session_id]:
-        if session_id in world.live():
-            end_by_hand(walk, session_id, delete=False)
-    del sm.program[resource]
-    world.write_program(sm)
-    up(walk, sm)
-
-
-# --- the walk -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Kind:
-    """A step kind: how often, on which stacks, and what it does."""
-
-    weight: int
-    applies: Callable[[Walk, StackModel], bool]
-    run: Callable[[Walk, StackModel], None]
-    whole_world: bool = False
-
-
-def _has_adopted(walk: Walk, sm: StackModel) -> bool:
-    return sm.settled and bool(_live_held(walk, sm, adopted=True))
-
-
-KINDS: Final[dict[str, Kind]] = {
-    "up": Kind(30, lambda w, s: True, step_up),
-    "up-replace": Kind(6, lambda w, s: s.settled and bool(_replaceable(s)), step_replace),
-    "up-target": Kind(
-        5, lambda w, s: s.settled and any(r in s.program for r in s.held), step_target
-    ),
-    "preview": Kind(5, lambda w, s: s.settled, step_preview),
-    "refresh": Kind(6, lambda w, s: True, step_refresh),
-    "destroy": Kind(4, lambda w, s: bool(s.held), step_destroy),
-    "adopt": Kind(
-        5,
-        lambda w, s: (
-            s.settled
-            and (len(s.program) < MAX_RESOURCES or any(h.adopted for h in s.held.values()))
-        ),
-        step_adopt,
-    ),
-    "edit-by-hand": Kind(4, lambda w, s: bool(_live_held(w, s, adopted=None)), step_edit_by_hand),
-    "time-passes": Kind(4, lambda w, s: s.label == "A", step_time_passes, whole_world=True),
-    "end-by-hand": Kind(5, lambda w, s: bool(_live_held(w, s)), step_end_by_hand),
-    "kill-up": Kind(4, lambda w, s: True, step_kill_up),
-    "kill-destroy": Kind(3, lambda w, s: len(s.held) >= 2, step_kill_destroy),
-    "short-outage": Kind(4, lambda w, s: True, step_short_outage),
-    # waiting for a defect of issue 15 (WAITING): the soak runs them
-    "replace-adopted": Kind(3, _has_adopted, step_replace_adopted),
-    "concurrent-ups": Kind(
-        3,
-        lambda w, s: (
-            s.label == "A"
-            and "B" in w.world.stacks
-            and len(s.program) < MAX_RESOURCES
-            and len(w.world.stacks["B"].program) < MAX_RESOURCES
-        ),
-        step_concurrent_ups,
-        whole_world=True,
-    ),
-    "adopt-managed": Kind(
-        3,
-        lambda w, s: (
-            len(s.program) < MAX_RESOURCES
-            and any(o is not s and _live_held(w, o) for o in w.world.stacks.values())
-        ),
-        step_adopt_managed,
-    ),
-    "long-outage": Kind(2, lambda w, s: True, step_long_outage),
-    "outage-during-wait": Kind(2, lambda w, s: True, step_outage_during_wait),
-    "kill-then-destroy": Kind(3, lambda w, s: True, step_kill_then_destroy),
-    "state-delete": Kind(
-        3, lambda w, s: s.settled and bool(_live_held(w, s, adopted=None)), step_state_delete
-    ),
-    "shorten-below-run": Kind(
-        2,
-        lambda w, s: (
-            s.settled
-            and bool(_live_held(w, s))
-            and not any(h.adopted for o in w.world.stacks.values() for h in o.held.values())
-        ),
-        step_shorten_below_run,
-    ),
-    "adopted-ends": Kind(3, _has_adopted, step_adopted_ends),
-    "adopted-replace-only": Kind(2, _has_adopted, step_adopted_replace_only),
-    "move-credentials": Kind(
-        2, lambda w, s: s.settled and bool(_live_held(w, s, adopted=None)), step_move_credentials
-    ),
-    "change-key": Kind(
-        2, lambda w, s: s.settled and bool(_live_held(w, s, adopted=None)), step_change_key
-    ),
-    "retain-replacements": Kind(
-        2, lambda w, s: s.settled and len(s.program) < MAX_RESOURCES, step_retain_replacements
-    ),
-    "shared-deduplication-id": Kind(
-        2, lambda w, s: len(s.program) <= MAX_RESOURCES - 2, step_shared_deduplication_id
-    ),
-    "secret-bad-input": Kind(2, lambda w, s: len(s.program) < MAX_RESOURCES, step_secret_bad_input),
-}
-"""Every step kind; ``time-passes`` and ``concurrent-ups`` act on the whole world."""
-
-
-def choose(walk: Walk) -> tuple[str, StackModel]:
-    """The next step: a kind by weight among those that apply, then one of its stacks."""
-    stacks = [walk.world.stacks[label] for label in sorted(walk.world.stacks)]
-    options = {
-        name: [s for s in stacks if kind.applies(walk, s)]
-        for name, kind in KINDS.items()
-        if walk.enabled(name) and (not walk.only or name in walk.only)
-    }
-    options = {name: found for name, found in options.items() if found}
-    names = sorted(options)
-    # A kind not taken yet comes first more often, so that even a short walk covers most.
-    untaken = [n for n in names if not walk.counts.get(n)]
-    if untaken and walk.rng.random() < 0.6:
-        name = walk.rng.choice(untaken)
-    else:
-        name = walk.rng.choices(names, weights=[KINDS[n].weight for n in names])[0]
-    return name, walk.rng.choice(options[name])
-
-
-def take_step(walk: Walk) -> None:
-    """Choose and run one step, then check every invariant."""
-    name, sm = choose(walk)
-    walk.kind = name
-    started = time.monotonic()
-    KINDS[name].run(walk, sm)
-    walk.world.check()
-    walk.detail(f"({time.monotonic() - started:.0f} s, invariants hold)")
-
-
-def finish(walk: Walk) -> None:
-    """The last step: destroy every stack; nothing is left running but what the walk left."""
-    world = walk.world
-    walk.begin("finish", "destroy every stack")
-    for label in sorted(world.stacks):
-        destroy(walk, world.stacks[label])
-    world.check()

@@ -35,9 +35,7 @@ from tests.e2e.walk.model import (
     ANY,
     API_DEFAULTS,
     DERIVED,
-    IN_PLACE,
     SECRET_MARK,
-    Decl,
     Held,
     StackModel,
     after,
@@ -644,16 +642,4 @@ def _has_int(value: Any) -> bool:
     return False
 
 
-def uses(decls: dict[str, Decl], key: str) -> bool:
-    """Whether any declaration sets ``key`` (a Decl field)."""
-    return any(getattr(d, key) is not None for d in decls.values())
-
-
-__all__ = [
-    "IN_PLACE",
-    "CheckFailedError",
-    "Outcome",
-    "World",
-    "found_by_leftover_finder",
-    "uses",
-]
+__all__ = ["CheckFailedError", "Outcome", "World", "found_by_leftover_finder"]
