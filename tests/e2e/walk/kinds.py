@@ -17,6 +17,7 @@ from tests.e2e.walk.steps import (
     Walk,
     destroy,
     live_held,
+    renameable,
     replaceable,
     step_adopt,
     step_destroy,
@@ -26,6 +27,7 @@ from tests.e2e.walk.steps import (
     step_kill_up,
     step_preview,
     step_refresh,
+    step_rename,
     step_replace,
     step_short_outage,
     step_target,
@@ -53,6 +55,7 @@ KINDS: Final[dict[str, Kind]] = {
     "up-target": Kind(
         5, lambda w, s: s.settled and any(r in s.program for r in s.held), step_target
     ),
+    "rename": Kind(3, lambda w, s: s.settled and bool(renameable(s)), step_rename),
     "preview": Kind(5, lambda w, s: s.settled, step_preview),
     "refresh": Kind(6, lambda w, s: True, step_refresh),
     "destroy": Kind(4, lambda w, s: bool(s.held), step_destroy),
@@ -153,7 +156,8 @@ def choose(walk: Walk) -> tuple[str, StackModel]:
 
 def take_step(walk: Walk) -> None:
     """Choose and run one step, then check every invariant."""
-    name, sm = choose(walk)
+    with walk.world.still():
+        name, sm = choose(walk)
     walk.kind = name
     started = time.monotonic()
     KINDS[name].run(walk, sm)

@@ -20,7 +20,7 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
-from tests.e2e.walk.program import RETAIN, SECRET
+from tests.e2e.walk.program import ALIAS, RETAIN, SECRET
 from tests.support.cli import RealEngine
 
 PLATFORMS: Final = ("EMU-AER-16C-128M", "EMU-AER-H100", "EMU-QSIM-L40S")
@@ -86,6 +86,8 @@ class Decl:
     session_id: str | None = None
     deduplication_id: str | None = None
     retain_on_delete: bool = False
+    alias: str | None = None
+    """The name this resource had: the ``aliases`` option of a rename."""
 
     def inputs(
         self, resource: str, platform_ids: dict[str, str]
@@ -126,6 +128,8 @@ class Decl:
                 inputs[key] = getattr(self, key)
         if self.retain_on_delete:
             inputs[RETAIN] = True
+        if self.alias is not None:
+            inputs[ALIAS] = self.alias
         return inputs, secrets
 
     def declared(self, platform_ids: dict[str, str]) -> dict[str, Any]:
@@ -205,10 +209,23 @@ class StackModel:
             f"urn:pulumi:{self.name}::{self.project}::pulumi-python:dynamic/qpu:Session::{resource}"
         )
 
+    former: dict[str, list[str]] = field(default_factory=dict)
+    """Resource name -> the names it had before a rename (with an alias)."""
+
     def resource_key(self, resource: str) -> str:
         """What the Session's derived deduplication ids are made from (a file backend's
         organization is always ``organization``)."""
         return f"organization/{self.project}/{self.name}/{resource}"
+
+    def keys(self, resource: str) -> list[str]:
+        """The resource keys ``resource``'s sessions may derive from: its name's, and its
+        former names' (a session made before a rename keeps its deduplication id)."""
+        return [self.resource_key(r) for r in [resource, *self.former.get(resource, [])]]
+
+    def all_keys(self) -> list[str]:
+        """Every resource key this stack's sessions may derive from."""
+        names = set(self.program) | set(self.held) | set(self.former)
+        return sorted({key for name in names for key in self.keys(name)})
 
 
 def predict(held: Held | None, decl: Decl | None, live: bool, platform_ids: dict[str, str]) -> str:

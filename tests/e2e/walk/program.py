@@ -8,7 +8,8 @@ function serves an inline ``up`` and one run in a process of its own to be kille
   the secret ``secrets[KEY]``, made a secret Output (``pulumi.Output.secret``);
 * ``secrets`` (a secret config value): ``{KEY: value}``.
 
-An entry's ``"$retain_on_delete": true`` sets that resource option.
+An entry's ``"$retain_on_delete": true`` sets that resource option, and ``"$alias":
+NAME`` the ``aliases`` option of a resource renamed from NAME.
 
 Numbers keep their JSON type (an integer stays an ``int``), so what reaches the engine is
 exactly what a program written by hand would give it.
@@ -27,6 +28,9 @@ SECRET = "$secret"
 
 RETAIN = "$retain_on_delete"
 """Key of an entry that sets the ``retain_on_delete`` resource option."""
+
+ALIAS = "$alias"
+"""Key of an entry that names the resource's former name (the ``aliases`` option)."""
 
 PROGRAM = "tests.e2e.walk.program:program"
 """This program by name, for ``RealEngine.start_detached``."""
@@ -49,6 +53,9 @@ def program() -> None:
 
     # No stack outputs: a session id in the CLI's output is then something said about it.
     for name, inputs in sorted(resources.items()):
-        retain = bool(inputs.pop(RETAIN, False))
-        opts = pulumi.ResourceOptions(retain_on_delete=True) if retain else None
+        alias = inputs.pop(ALIAS, None)
+        opts = pulumi.ResourceOptions(
+            retain_on_delete=bool(inputs.pop(RETAIN, False)) or None,
+            aliases=[pulumi.Alias(name=alias)] if alias else None,
+        )
         Session(name, opts=opts, **{key: value(raw) for key, raw in inputs.items()})

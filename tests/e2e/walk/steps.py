@@ -497,6 +497,34 @@ def step_target(walk: Walk, sm: StackModel) -> None:
     up(walk, sm, target=[resource])
 
 
+def renameable(sm: StackModel) -> list[str]:
+    """Resources ``sm`` may rename: held, declared, with a name free to take."""
+    return sorted(r for r in sm.held if r in sm.program) if _free_name(sm) else []
+
+
+def _free_name(sm: StackModel) -> str | None:
+    taken = set(sm.program) | set(sm.held)
+    return next((f"r{i}" for i in range(10) if f"r{i}" not in taken), None)
+
+
+def step_rename(walk: Walk, sm: StackModel) -> None:
+    """A Session renamed in the program with ``aliases=[old name]``: the same session."""
+    world = walk.world
+    resource = walk.rng.choice(renameable(sm))
+    new = _free_name(sm)
+    assert new is not None
+    walk.begin("rename", f"{sm.label}: {resource} renamed {new}, aliases=[{resource!r}]")
+    sm.program[new] = sm.program.pop(resource).but(alias=resource)
+    sm.held[new] = sm.held.pop(resource)
+    sm.former[new] = [resource, *sm.former.pop(resource, [])]
+    world.write_program(sm)
+    up(walk, sm)
+    # Renamed in the state: the alias has done its work (and would clash with a new
+    # Session of the old name).
+    sm.program[new] = sm.program[new].but(alias=None)
+    world.write_program(sm)
+
+
 def step_preview(walk: Walk, sm: StackModel) -> None:
     """``pulumi preview``: the plan must be what the docs say."""
     walk.begin("preview", sm.label)
@@ -776,7 +804,7 @@ def accept_kill_ambiguity(walk: Walk, sm: StackModel, made_before: set[str]) -> 
         ):
             continue
         dedup = record["wire"]["deduplication_id"]
-        keys = [sm.resource_key(r) for r in set(sm.program) | set(sm.held)]
+        keys = sm.all_keys()
         if any(world.derives_from(dedup, key, records) for key in keys):
             world.abandoned[session_id] = "documented ambiguity: killed between a create's "
             world.abandoned[session_id] += "return and its checkpoint"

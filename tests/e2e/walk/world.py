@@ -106,6 +106,7 @@ class World:
         """Live sessions left outside every state on purpose: id -> the step that left it."""
         self.ever_held: set[str] = set()
         self.texts: list[str] = []
+        self._snapshot: tuple[list[dict[str, Any]], float] | None = None
         self._scanned: dict[Path, tuple[float, int]] = {}
         self._log_offset = 0
 
@@ -113,7 +114,19 @@ class World:
 
     def sessions(self) -> list[dict[str, Any]]:
         """Every session ever made, with its API view under ``wire``."""
+        if self._snapshot is not None:
+            return self._snapshot[0]
         return self.emulator.sessions()
+
+    @contextmanager
+    def still(self) -> Iterator[None]:
+        """Read the emulator once for a moment when nothing runs (choosing a step reads
+        it for every kind and stack: one read instead of hundreds)."""
+        self._snapshot = (self.emulator.sessions(), self._read_now())
+        try:
+            yield
+        finally:
+            self._snapshot = None
 
     def by_id(self) -> dict[str, dict[str, Any]]:
         """Every session ever made, by id."""
@@ -143,6 +156,11 @@ class World:
 
     def now(self) -> float:
         """The emulated clock, in seconds since the epoch."""
+        if self._snapshot is not None:
+            return self._snapshot[1]
+        return self._read_now()
+
+    def _read_now(self) -> float:
         return datetime.fromisoformat(
             self.emulator.state()["now"].replace("Z", "+00:00")
         ).timestamp()
@@ -546,7 +564,8 @@ class World:
                 if wanted == ANY:
                     continue
                 if key == "deduplication_id" and wanted == DERIVED:
-                    if not self.derives_from(stored[key], sm.resource_key(resource), records):
+                    keys = sm.keys(resource)
+                    if not any(self.derives_from(stored[key], k, records) for k in keys):
                         raise CheckFailedError(
                             "stored-is-declared",
                             f"{sm.label}/{resource}: session {held.session_id} has "
@@ -604,7 +623,7 @@ class World:
             f"{sm.label}/{resource}"
             for sm in self.stacks.values()
             for resource in sorted(set(sm.program) | set(sm.held))
-            if self.derives_from(dedup, sm.resource_key(resource), records)
+            if any(self.derives_from(dedup, key, records) for key in sm.keys(resource))
         ]
         return (
             f"{record['id']} ({wire['status']}, tags {wire.get('tags')}, deduplication id "
@@ -615,7 +634,7 @@ class World:
         """Live sessions derived from this stack's resource keys that no state holds."""
         records = self.by_id()
         held = {i for s in self.stacks.values() for i in self.held_ids(s).values()}
-        keys = [sm.resource_key(r) for r in set(sm.program) | set(sm.held)]
+        keys = sm.all_keys()
         return [
             s
             for i, s in records.items()
