@@ -165,7 +165,7 @@ def step_adopt_managed(walk: Walk, sm: StackModel) -> None:
     other = world.stacks[owner]
     theirs = walk.rng.choice(live_held(walk, other))
     session_id = other.held[theirs].session_id
-    resource = next(f"r{i}" for i in range(10) if f"r{i}" not in sm.program)
+    resource = next(f"r{i}" for i in range(10) if f"r{i}" not in {*sm.program, *sm.held})
     walk.begin(
         "adopt-managed",
         f"{sm.label} adds {resource} adopting {owner}/{theirs}'s session {session_id}",
