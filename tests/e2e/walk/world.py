@@ -35,6 +35,7 @@ from tests.e2e.walk.model import (
     ANY,
     API_DEFAULTS,
     DERIVED,
+    PLATFORMS,
     SECRET_MARK,
     Held,
     StackModel,
@@ -171,6 +172,8 @@ class World:
         """A new, empty stack of the walk's program."""
         from tests.e2e.walk.program import program
 
+        for platform in PLATFORMS:  # every declaration's platform id, known before any run
+            self.platform_id(platform)
         stack = engine.stack(program, project=project, name=name)
         model = StackModel(label, project, name, engine, stack)
         self.stacks[label] = model
