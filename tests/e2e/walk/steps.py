@@ -26,7 +26,7 @@ from tests.e2e.walk.model import (
     predict,
 )
 from tests.e2e.walk.waiting import WAITING
-from tests.e2e.walk.world import CheckFailedError, Outcome, World, found_by_leftover_finder
+from tests.e2e.walk.world import CheckFailedError, Outcome, World, carries_creating_tag
 
 MAX_RESOURCES: Final = 3
 """Most Sessions one stack declares: enough for parallel creates, cheap per step."""
@@ -405,7 +405,7 @@ def up(
     settled = sm.settled
     expected = expected_ops(walk, sm, target=target, replace=replace)
     live_before = world.live()
-    tagged_before = any(found_by_leftover_finder(s["wire"]) for s in live_before.values())
+    tagged_before = any(carries_creating_tag(s["wire"]) for s in live_before.values())
     # A session_id whose session has ended: what an up then does waits for #11.
     dead = [r for r, d in sm.program.items() if d.session_id and d.session_id not in live_before]
     made_before = len(world.sessions())
@@ -797,11 +797,7 @@ def accept_kill_ambiguity(walk: Walk, sm: StackModel, made_before: set[str]) -> 
     held = {i for s in world.stacks.values() for i in world.held_ids(s).values()}
     given = {d.deduplication_id for d in sm.program.values() if d.deduplication_id}
     for session_id, record in world.live().items():
-        if (
-            session_id in made_before
-            or session_id in held
-            or found_by_leftover_finder(record["wire"])
-        ):
+        if session_id in made_before or session_id in held or carries_creating_tag(record["wire"]):
             continue
         dedup = record["wire"]["deduplication_id"]
         keys = sm.all_keys()

@@ -30,7 +30,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pulumi_qpu.client import QaasClient
 from pulumi_qpu.identity import derived_deduplication_id, is_creating_tag
+from pulumi_qpu.leftovers import find_leftovers
 from tests.e2e.walk.model import (
     ANY,
     API_DEFAULTS,
@@ -53,14 +55,26 @@ REPLACING_OPS = {"replace", "create-replacement", "delete-replaced"}
 """The engine's step kinds of a replacement (create-before-delete or the reverse)."""
 
 
-def found_by_leftover_finder(session: dict[str, Any]) -> bool:
-    """Tell whether the leftover finder lists ``session`` (a session no stack can hold).
-
-    Until the leftover command exists this is the rule it will start from: the session
-    carries the creating tag (a create that never returned made it). Switch this one
-    function to the command's own finder when it lands.
-    """
+def carries_creating_tag(session: dict[str, Any]) -> bool:
+    """Whether ``session`` (its API view) carries the creating tag: a create made it and
+    had not returned when the tag was last written."""
     return any(is_creating_tag(tag) for tag in session.get("tags") or ())
+
+
+def found_by_leftover_finder(emulator: RunningEmulator, session_ids: set[str]) -> set[str]:
+    """The sessions among ``session_ids`` that the leftover command lists.
+
+    ``qpu-leftovers``'s own finder (:func:`pulumi_qpu.leftovers.find_leftovers`), with
+    the main tenant's credentials, watching for one window of three heartbeats: a
+    session whose creating tag stays unchanged is a dead create's, one no state holds.
+    """
+    if not session_ids:
+        return set()
+    client = QaasClient(
+        secret_key=emulator.secret_key, api_url=emulator.url, default_project_id=emulator.project_id
+    )
+    with client:
+        return {leftover.id for leftover in find_leftovers(client, session_ids=session_ids)}
 
 
 class CheckFailedError(AssertionError):
@@ -505,20 +519,17 @@ class World:
         unheld = {
             i: s
             for i, s in live.items()
-            if i not in holders
-            and i not in self.outside
-            and i not in self.abandoned
-            and not found_by_leftover_finder(s["wire"])
+            if i not in holders and i not in self.outside and i not in self.abandoned
         }
+        for session_id in found_by_leftover_finder(self.emulator, set(unheld)):
+            del unheld[session_id]
         if unheld:
             raise CheckFailedError(
                 "live-is-held",
                 "live sessions no state holds and the leftover finder would not list: "
                 + "; ".join(self._describe(s) for s in unheld.values()),
             )
-        tagged = [
-            i for i in holders if i in records and found_by_leftover_finder(records[i]["wire"])
-        ]
+        tagged = [i for i in holders if i in records and carries_creating_tag(records[i]["wire"])]
         if tagged:
             raise CheckFailedError(
                 "held-carries-no-creating-tag",
@@ -664,4 +675,10 @@ def _has_int(value: Any) -> bool:
     return False
 
 
-__all__ = ["CheckFailedError", "Outcome", "World", "found_by_leftover_finder"]
+__all__ = [
+    "CheckFailedError",
+    "Outcome",
+    "World",
+    "carries_creating_tag",
+    "found_by_leftover_finder",
+]
