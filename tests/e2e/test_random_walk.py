@@ -136,7 +136,7 @@ def test_random_sequences_of_user_steps_keep_exactly_one_session_per_resource(
     world = World(qpu, say)
     # QPU_WALK_KINDS=up,kill-up,...: only those step kinds (to dwell on one area).
     only = frozenset(k for k in os.environ.get("QPU_WALK_KINDS", "").split(",") if k)
-    walk = Walk(world, random.Random(seed), scope, only=only)
+    walk = Walk(world, random.Random(seed), scope, slow=keep_going, only=only)
     kinds = f", kinds {sorted(only)}" if only else ""
     say(f"random walk: seed {seed}, {steps} steps, scope {scope}{kinds}")
     world.add_stack("A", one, PROJECT, "ci")

@@ -9,6 +9,7 @@ tests/e2e/walk/waiting.py says which.
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections.abc import Callable
@@ -66,6 +67,8 @@ class Walk:
     number: int = 0
     """The number of the step under way (set by the caller: a replay runs this many)."""
     counts: dict[str, int] = field(default_factory=dict)
+    slow: bool = False
+    """Whether the slow step kinds (minutes of API outage) may be taken: the soak's."""
     only: frozenset[str] = frozenset()
     """When not empty: the step kinds the walk may take (the rest are left out)."""
     found: set[str] = field(default_factory=set)
@@ -390,6 +393,11 @@ def expected_ops(
         if resource in soon and decl is not None and op in ("same", "update"):
             expected[resource].add("replace")
     return expected
+
+
+def quiet(walk: Walk, sm: StackModel) -> bool:
+    """Whether an ``up`` of ``sm`` would change nothing (so a step may count what it makes)."""
+    return sm.settled and all(ops <= {"same", "none"} for ops in expected_ops(walk, sm).values())
 
 
 def up(
@@ -728,6 +736,47 @@ def _adopted_lifetime_left(walk: Walk) -> float | None:
     return min(known) if known else None
 
 
+def step_leftovers(walk: Walk, _sm: StackModel) -> None:
+    """``qpu-leftovers`` (a dry run), then ``--end`` if it lists any: it lists exactly the
+    live sessions a dead create left (every tagged one, nothing runs now), never one a
+    state holds, and ends what it lists, nothing else."""
+    world = walk.world
+    walk.begin("leftovers", "qpu-leftovers --json, then --end if any")
+    live = set(world.live())
+    held = {i for s in world.stacks.values() for i in world.held_ids(s).values()} & live
+    dead = {i for i, s in world.live().items() if carries_creating_tag(s["wire"])} - held
+    dry = world.leftovers("--json")
+    listed = _listed(dry)
+    if dry.returncode != (1 if listed else 0) or listed != dead:
+        raise CheckFailedError(
+            "leftovers-lists-what-dead-creates-left",
+            f"qpu-leftovers (exit {dry.returncode}) listed {sorted(listed)}; the live "
+            f"sessions dead creates left are {sorted(dead)}\n{dry.stderr[-1500:]}",
+        )
+    if not listed:
+        walk.detail("nothing listed")
+        return
+    ended = world.leftovers("--end", "--json")
+    after = set(world.live())
+    if ended.returncode != 0 or after & listed or (live - listed) - after:
+        raise CheckFailedError(
+            "leftovers-ends-what-it-lists",
+            f"qpu-leftovers --end (exit {ended.returncode}): still live {sorted(after & listed)}, "
+            f"ended besides {sorted((live - listed) - after)}\n{ended.stderr[-1500:]}",
+        )
+    walk.detail(f"listed and ended {sorted(listed)}")
+
+
+def _listed(done: Any) -> set[str]:
+    try:
+        document = json.loads(done.stdout)
+    except ValueError:
+        raise CheckFailedError(
+            "leftovers-json", f"qpu-leftovers --json printed no JSON:\n{done.stdout[-1500:]}"
+        ) from None
+    return {str(row["session_id"]) for row in document.get("leftovers", [])}
+
+
 def step_end_by_hand(walk: Walk, sm: StackModel) -> None:
     """A held session is terminated by hand, and sometimes deleted too."""
     resource = walk.rng.choice(live_held(walk, sm))
@@ -759,6 +808,17 @@ def _kill_when(walk: Walk, run: Any, route: str, count: int) -> bool:
     return reached and run.poll() is None
 
 
+def plain_names(walk: Walk, sm: StackModel, creates: list[str]) -> list[str]:
+    """No secret name on a Session whose create may be cut short, unless W3 is on (a
+    leftover's name is printed when destroy or qpu-leftovers ends it)."""
+    if walk.enabled("leftover-secret-name"):
+        return []
+    secret = [r for r in creates if r in sm.program and sm.program[r].name_secret]
+    for resource in secret:
+        sm.program[resource] = sm.program[resource].but(name=f"n-{walk.token()}", name_secret=False)
+    return [f"{r}: name no longer secret (leftover-secret-name)" for r in secret]
+
+
 def kill_up(walk: Walk, sm: StackModel) -> bool:
     """Change the program so that the up creates, run it, kill -9 it amid the creates,
     ``pulumi cancel``; True if the kill landed before the run ended."""
@@ -768,6 +828,7 @@ def kill_up(walk: Walk, sm: StackModel) -> bool:
     while not creates and len(changes) < 4:
         changes += mutate(walk, sm, 1)
         creates = [r for r, ops in expected_ops(walk, sm).items() if ops & {"create", "replace"}]
+    changes += plain_names(walk, sm, creates)
     posts = walk.rng.randint(1, max(1, len(creates)))
     walk.detail("; ".join(changes) + f"; kill -9 after {posts} create POST(s)")
     world.write_program(sm)

@@ -46,7 +46,7 @@ from tests.e2e.walk.model import (
     same_value,
 )
 from tests.e2e.walk.program import PROGRAM
-from tests.support.cli import RealEngine
+from tests.support.cli import RealEngine, qpu_leftovers
 from tests.support.emulator import RunningEmulator
 
 SESSION_TYPE = "pulumi-python:dynamic/qpu:Session"
@@ -275,6 +275,14 @@ class World:
     def pulumi(self, sm: StackModel, *args: str) -> subprocess.CompletedProcess[str]:
         """A ``pulumi`` command on the stack's workspace; its output is scanned too."""
         done = sm.engine.pulumi(sm.stack, *args, check=False)
+        self.texts.append(done.stdout + "\n" + done.stderr)
+        return done
+
+    def leftovers(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run ``qpu-leftovers`` as a user would (the main tenant's credentials, the tests'
+        heartbeat); its output is scanned too."""
+        engine = next(iter(self.stacks.values())).engine
+        done = qpu_leftovers(engine, *args)
         self.texts.append(done.stdout + "\n" + done.stderr)
         return done
 
