@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv cli lint typecheck test unit e2e bench demo emulator schema clean
+.PHONY: venv cli lint typecheck test unit e2e soak bench demo emulator schema clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,21 @@ unit: $(STAMP)
 # The real-engine suite: the pinned CLI against the emulator (a CLI is required when CI is set).
 e2e: $(STAMP) cli
 	$(BIN)/python -m pytest -q tests/e2e
+
+# The random walk through a user's steps (tests/e2e/test_random_walk.py), long: every step
+# kind, those waiting for a known defect included (SCOPE=passing leaves them out). Each
+# finding is recorded, the walk starts afresh and goes on; a seed replays a walk exactly.
+# SEED=random draws one (printed); REPORT=file appends one JSON line per walk;
+# KINDS=up,kill-up,... takes only those step kinds.
+SEED ?= random
+STEPS ?= 200
+SCOPE ?= all
+REPORT ?=
+KINDS ?=
+soak: $(STAMP) cli
+	QPU_WALK_SEED=$(SEED) QPU_WALK_STEPS=$(STEPS) QPU_WALK_SCOPE=$(SCOPE) QPU_WALK_KEEP_GOING=1 \
+	  QPU_WALK_REPORT=$(REPORT) QPU_WALK_KINDS=$(KINDS) \
+	  $(BIN)/python -m pytest -q -s tests/e2e/test_random_walk.py
 
 # Then the suite on every other CPython the machine has (the package claims 3.10 to 3.13).
 test: lint typecheck unit e2e

@@ -69,3 +69,25 @@ def emulator_factory() -> Iterator[EmulatorFactory]:
     yield factory
     for server in started:
         server.stop()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Options of the random walk (tests/e2e/test_random_walk.py); ``make soak`` sets them."""
+    group = parser.getgroup("qpu-walk", "the random walk through a user's steps (real CLI)")
+    group.addoption(
+        "--qpu-seed",
+        default=os.environ.get("QPU_WALK_SEED", ""),
+        help="seed of the walk (env QPU_WALK_SEED; 'random' draws one; default: the fixed one)",
+    )
+    group.addoption(
+        "--qpu-steps",
+        type=int,
+        default=int(os.environ.get("QPU_WALK_STEPS", "0") or 0),
+        help="steps of the walk (env QPU_WALK_STEPS; default: the bounded run's)",
+    )
+    group.addoption(
+        "--qpu-scope",
+        choices=["passing", "all"],
+        default=os.environ.get("QPU_WALK_SCOPE", "") or "passing",
+        help="'passing': leave out what waits for a known defect (make test); 'all': everything",
+    )

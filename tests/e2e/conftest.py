@@ -76,3 +76,11 @@ def engine_for(
     yield make
     for real in made:
         real.cleanup()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Bound the random walk by its step count: a long soak is no hang."""
+    steps = int(config.getoption("--qpu-steps") or 0)
+    for item in items:
+        if item.name.startswith("test_random_sequences_of_user_steps"):
+            item.add_marker(pytest.mark.timeout(max(900, steps * 120)))

@@ -155,14 +155,17 @@ class RunningEmulator:
             if pipe is not None:
                 pipe.close()
 
-    def restart(self, *, same_port: bool = True) -> None:
+    def restart(self, *, same_port: bool = True, downtime: float = 0.0) -> None:
         """Stop and start again with the same options and state file.
 
         By default on the same port, so clients configured with :attr:`url` keep working
         (as after a real server restart); ``same_port=False`` takes a fresh free port.
+        ``downtime``: seconds with no process at all in between (connections refused),
+        an outage of the API as its clients meet it.
         """
         port = httpx.URL(self.url).port if same_port and self.url else None
         self.stop()
+        time.sleep(downtime)
         self._start(port or 0)
 
     def outage(self, seconds: float) -> None:
