@@ -2,10 +2,10 @@
 (found by the random walk).
 
 The stack's leftover sweeper ends the session the killed create left, as it should, and
-says so: ``qpu: ended leftover session <id> (<its name>)``. The name was declared with
-``pulumi.Output.secret``; the engine prints provider lines as they are, so the secret is
-in the CLI's output in clear. Until that is fixed (W3 in docs/reliability.md) this test is
-a strict xfail.
+says so. The name was declared with ``pulumi.Output.secret``, and the engine prints
+provider lines as they are: the line used to name the session (``qpu: ended leftover
+session <id> (<its name>)``), so the secret was in the CLI's output in clear (W3 in
+docs/reliability.md). It now names the id only.
 """
 
 from __future__ import annotations
@@ -27,9 +27,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 NAME = "leftover-name-that-must-stay-secret"
 
 
-@pytest.mark.xfail(
-    strict=True, raises=AssertionError, reason="W3: the sweeper prints the leftover's name"
-)
 def test_destroy_after_a_killed_up_never_prints_the_secret_name_of_the_leftover_it_ends(
     engine: RealEngine, qpu: RunningEmulator
 ) -> None:
