@@ -253,7 +253,7 @@ class World:
             outcome = Outcome(True, "\n".join(printed), ops)
         except auto.CommandError as exc:
             outcome = Outcome(False, "\n".join(printed) + "\n" + str(exc), ops)
-        self.texts.append(outcome.text)
+        self._keep(outcome.text)
         return outcome
 
     def run_with_extra(self, sm: StackModel, resource: str, field_: str, value: Any) -> Outcome:
@@ -272,10 +272,16 @@ class World:
         self.write_program(sm, {resource: inputs}, {"bad": secret})
         return self.run(sm, "up")
 
+    def _keep(self, text: str) -> None:
+        """Keep a command's output for the secret scan (and echo it: QPU_WALK_ECHO=1)."""
+        self.texts.append(text)
+        if os.environ.get("QPU_WALK_ECHO", "") not in ("", "0"):
+            self.say(text)
+
     def pulumi(self, sm: StackModel, *args: str) -> subprocess.CompletedProcess[str]:
         """A ``pulumi`` command on the stack's workspace; its output is scanned too."""
         done = sm.engine.pulumi(sm.stack, *args, check=False)
-        self.texts.append(done.stdout + "\n" + done.stderr)
+        self._keep(done.stdout + "\n" + done.stderr)
         return done
 
     def leftovers(self, *args: str) -> subprocess.CompletedProcess[str]:
@@ -283,7 +289,7 @@ class World:
         heartbeat); its output is scanned too."""
         engine = next(iter(self.stacks.values())).engine
         done = qpu_leftovers(engine, *args)
-        self.texts.append(done.stdout + "\n" + done.stderr)
+        self._keep(done.stdout + "\n" + done.stderr)
         return done
 
     def start_detached(self, sm: StackModel, operation: str) -> subprocess.Popen[str]:
@@ -295,7 +301,7 @@ class World:
         if kill and run.poll() is None:
             os.killpg(run.pid, signal.SIGKILL)
         output = run.communicate(timeout=600)[0]
-        self.texts.append(output)
+        self._keep(output)
         return Outcome(run.returncode == 0 and not kill, output)
 
     def counter(self, route: str) -> int:
