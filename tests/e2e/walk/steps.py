@@ -373,10 +373,16 @@ def describe_field(decl: Decl, field_: str) -> str:
 
 
 def expected_ops(
-    walk: Walk, sm: StackModel, *, target: list[str] | None = None, replace: list[str] | None = None
+    walk: Walk,
+    sm: StackModel,
+    *,
+    target: list[str] | None = None,
+    replace: list[str] | None = None,
+    renamed: list[str] | None = None,
 ) -> dict[str, set[str]]:
     """What an ``up`` should do to each resource (a set: a session about to end may be
-    replaced instead)."""
+    replaced instead). A Session ``renamed`` with an alias is updated (state only: the
+    stored outputs take its new name) where it would otherwise be the same."""
     world = walk.world
     live = world.live()
     soon = ending_soon(world, sm)
@@ -389,6 +395,8 @@ def expected_ops(
         op = predict(held, decl, held is not None and held.session_id in live, world.platform_ids)
         if replace and resource in replace and op in ("same", "update"):
             op = "replace"
+        if renamed and resource in renamed and op == "same":
+            op = "update"
         expected[resource] = {op}
         if resource in soon and decl is not None and op in ("same", "update"):
             expected[resource].add("replace")
@@ -406,12 +414,13 @@ def up(
     *,
     target: list[str] | None = None,
     replace: list[str] | None = None,
+    renamed: list[str] | None = None,
     outcome_of: Callable[[dict[str, Any]], Outcome] | None = None,
 ) -> Outcome:
     """Run ``up`` (or ``outcome_of(options)``) and check it did what the docs say."""
     world = walk.world
     settled = sm.settled
-    expected = expected_ops(walk, sm, target=target, replace=replace)
+    expected = expected_ops(walk, sm, target=target, replace=replace, renamed=renamed)
     live_before = world.live()
     tagged_before = any(carries_creating_tag(s["wire"]) for s in live_before.values())
     # A session_id whose session has ended: what an up then does waits for #11.
@@ -526,7 +535,7 @@ def step_rename(walk: Walk, sm: StackModel) -> None:
     sm.held[new] = sm.held.pop(resource)
     sm.former[new] = [resource, *sm.former.pop(resource, [])]
     world.write_program(sm)
-    up(walk, sm)
+    up(walk, sm, renamed=[new])
     # Renamed in the state: the alias has done its work (and would clash with a new
     # Session of the old name).
     sm.program[new] = sm.program[new].but(alias=None)

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from pulumi_qpu.client import QaasClient
-from pulumi_qpu.identity import derived_deduplication_id, is_creating_tag
+from pulumi_qpu.identity import derived_deduplication_id, is_adopted_tag, is_creating_tag
 from pulumi_qpu.leftovers import find_leftovers
 from tests.e2e.walk.model import (
     ANY,
@@ -409,7 +409,8 @@ class World:
         return {
             "platform_id": wire["platform_id"],
             "name": wire["name"],
-            "tags": list(wire.get("tags") or []),
+            # The adoption tag is the provider's own mark, hidden from the tags output.
+            "tags": [tag for tag in wire.get("tags") or [] if not is_adopted_tag(tag)],
             "max_idle_duration": wire["max_idle_duration"],
             "max_duration": wire["max_duration"],
             "model_id": wire.get("model_id") or None,
