@@ -413,7 +413,10 @@ def up(
     settled = sm.settled
     expected = expected_ops(walk, sm, target=target, replace=replace)
     live_before = world.live()
-    tagged_before = any(carries_creating_tag(s["wire"]) for s in live_before.values())
+    # A leftover (tagged, or left untagged: W1) may be taken back instead of a new POST.
+    tagged_before = any(
+        carries_creating_tag(s["wire"]) or i in world.abandoned for i, s in live_before.items()
+    )
     # A session_id whose session has ended: what an up then does waits for #11.
     dead = [r for r, d in sm.program.items() if d.session_id and d.session_id not in live_before]
     made_before = len(world.sessions())
