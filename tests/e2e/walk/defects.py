@@ -25,7 +25,6 @@ from tests.e2e.walk.steps import (
     live_held,
     mutate,
     new_decl,
-    plain_names,
     status_of,
     up,
     with_parameters,
@@ -58,8 +57,6 @@ def step_long_outage(walk: Walk, sm: StackModel) -> None:
         and len(changes) < 4
     ):
         changes += mutate(walk, sm, 1)
-    creates = [r for r, o in expected_ops(walk, sm).items() if o & {"create", "replace"}]
-    changes += plain_names(walk, sm, creates)
     kind = walk.rng.choice(["503", "down"])
     then_destroy = walk.rng.random() < 0.5
     walk.begin(

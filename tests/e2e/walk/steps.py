@@ -422,7 +422,10 @@ def up(
     settled = sm.settled
     expected = expected_ops(walk, sm, target=target, replace=replace, renamed=renamed)
     live_before = world.live()
-    tagged_before = any(carries_creating_tag(s["wire"]) for s in live_before.values())
+    # A leftover (tagged, or left untagged: W1) may be taken back instead of a new POST.
+    tagged_before = any(
+        carries_creating_tag(s["wire"]) or i in world.abandoned for i, s in live_before.items()
+    )
     # A session_id whose session has ended: what an up then does waits for #11.
     dead = [r for r, d in sm.program.items() if d.session_id and d.session_id not in live_before]
     made_before = len(world.sessions())
@@ -817,17 +820,6 @@ def _kill_when(walk: Walk, run: Any, route: str, count: int) -> bool:
     return reached and run.poll() is None
 
 
-def plain_names(walk: Walk, sm: StackModel, creates: list[str]) -> list[str]:
-    """No secret name on a Session whose create may be cut short, unless W3 is on (a
-    leftover's name is printed when destroy or qpu-leftovers ends it)."""
-    if walk.enabled("leftover-secret-name"):
-        return []
-    secret = [r for r in creates if r in sm.program and sm.program[r].name_secret]
-    for resource in secret:
-        sm.program[resource] = sm.program[resource].but(name=f"n-{walk.token()}", name_secret=False)
-    return [f"{r}: name no longer secret (leftover-secret-name)" for r in secret]
-
-
 def kill_up(walk: Walk, sm: StackModel) -> bool:
     """Change the program so that the up creates, run it, kill -9 it amid the creates,
     ``pulumi cancel``; True if the kill landed before the run ended."""
@@ -837,7 +829,6 @@ def kill_up(walk: Walk, sm: StackModel) -> bool:
     while not creates and len(changes) < 4:
         changes += mutate(walk, sm, 1)
         creates = [r for r, ops in expected_ops(walk, sm).items() if ops & {"create", "replace"}]
-    changes += plain_names(walk, sm, creates)
     posts = walk.rng.randint(1, max(1, len(creates)))
     walk.detail("; ".join(changes) + f"; kill -9 after {posts} create POST(s)")
     world.write_program(sm)

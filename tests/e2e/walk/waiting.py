@@ -24,5 +24,4 @@ WAITING: Final[dict[str, tuple[str, ...]]] = {
     # checks, and what declarations may hold
     "killed-given-id-create": ("W1",),  # a killed create of a given deduplication_id: untagged
     "secret-left-out": ("W2",),  # a secret name or tags left out of the declaration
-    "leftover-secret-name": ("W3",),  # a leftover with a secret name, ended by destroy
 }
