@@ -104,7 +104,7 @@ KINDS: Final[dict[str, Kind]] = {
     "kill-then-destroy": Kind(3, lambda w, s: True, defects.step_kill_then_destroy),
     "state-delete": Kind(
         3,
-        lambda w, s: s.settled and bool(live_held(w, s, adopted=None)),
+        lambda w, s: s.settled and bool(defects.forgettable(w, s)),
         defects.step_state_delete,
     ),
     "shorten-below-run": Kind(

@@ -445,9 +445,19 @@ def up(
             )
     touched = {r: a for r, a in actual.items() if target is None or r in target}
     ids = world.held_ids(sm)
+    adoptions: set[str] = set()  # creates that POST nothing
     for resource, op in touched.items():
-        decl = sm.program.get(resource)
-        adopting = decl is not None and decl.session_id and op in ("create", "replace")
+        decl, previous = sm.program.get(resource), sm.held.get(resource)
+        # A first adoption of a live session holds that session; a replacement of an
+        # adopted Session, or a named session that has ended, makes a fresh one (docs).
+        adopting = (
+            decl is not None
+            and decl.session_id in live_before
+            and op in ("create", "replace")
+            and (previous is None or decl.session_id not in (previous.session_id, previous.named))
+        )
+        if adopting:
+            adoptions.add(resource)
         if adopting and decl is not None and ids.get(resource) != decl.session_id:
             raise CheckFailedError(
                 "adoption",
@@ -456,10 +466,7 @@ def up(
             )
     world.settle(sm, touched if settled else None, full=target is None)
     made = len(world.sessions()) - made_before
-    adopted = sum(
-        1 for r, a in touched.items() if a in ("create", "replace") and sm.program[r].session_id
-    )
-    creates = sum(1 for a in touched.values() if a in ("create", "replace")) - adopted
+    creates = sum(1 for a in touched.values() if a in ("create", "replace")) - len(adoptions)
     if settled and (made > creates or (made < creates and not tagged_before)):
         raise CheckFailedError(
             "one-session-per-create",
