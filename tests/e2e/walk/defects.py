@@ -28,6 +28,7 @@ from tests.e2e.walk.steps import (
     new_decl,
     status_of,
     up,
+    why_up_failed,
     with_parameters,
 )
 from tests.e2e.walk.world import CheckFailedError, Outcome
@@ -304,7 +305,8 @@ def _up_then_stable(walk: Walk, sm: StackModel, resource: str) -> None:
     outcome = world.run(sm, "up")
     if not outcome.ok:
         world.resync(sm)
-        raise CheckFailedError(walk.kind, f"up failed:\n{outcome.text[-3000:]}")
+        check = why_up_failed(sm, walk.kind)
+        raise CheckFailedError(check, f"up failed:\n{outcome.text[-3000:]}")
     plan = world.run(sm, "preview")
     if not plan.ok or plan.op(sm.urn(resource)) != "same":
         world.resync(sm)

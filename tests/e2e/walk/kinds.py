@@ -59,7 +59,7 @@ KINDS: Final[dict[str, Kind]] = {
     "up-target": Kind(
         5, lambda w, s: s.settled and any(r in s.program for r in s.held), step_target
     ),
-    "rename": Kind(3, lambda w, s: s.settled and bool(renameable(s)), step_rename),
+    "rename": Kind(3, lambda w, s: s.settled and bool(renameable(w, s)), step_rename),
     "preview": Kind(5, lambda w, s: s.settled, step_preview),
     "refresh": Kind(6, lambda w, s: True, step_refresh),
     "destroy": Kind(4, lambda w, s: bool(s.held), step_destroy),

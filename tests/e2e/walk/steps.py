@@ -400,6 +400,13 @@ def quiet(walk: Walk, sm: StackModel) -> bool:
     return sm.settled and all(ops <= {"same", "none"} for ops in expected_ops(walk, sm).values())
 
 
+def why_up_failed(sm: StackModel, otherwise: str) -> str:
+    """The check a failed up breaks: W4's when the stack holds an adopted Session renamed
+    with an alias (its replacement is refused), else ``otherwise``."""
+    renamed = [r for r, d in sm.program.items() if d.session_id and sm.former.get(r)]
+    return "renamed-adoption" if renamed else otherwise
+
+
 def up(
     walk: Walk,
     sm: StackModel,
@@ -431,7 +438,7 @@ def up(
         options["replace"] = [sm.urn(r) for r in replace]
     outcome = outcome_of(options) if outcome_of else world.run(sm, "up", **options)
     if not outcome.ok:
-        check = "adopted-ends" if dead else "up-succeeds"
+        check = why_up_failed(sm, "adopted-ends" if dead else "up-succeeds")
         raise CheckFailedError(check, f"stack {sm.label}: up failed:\n{outcome.text[-4000:]}")
     actual = {r: outcome.op(sm.urn(r)) for r in expected}
     if settled:
@@ -519,9 +526,15 @@ def step_target(walk: Walk, sm: StackModel) -> None:
     up(walk, sm, target=[resource])
 
 
-def renameable(sm: StackModel) -> list[str]:
-    """Resources ``sm`` may rename: held, declared, with a name free to take."""
-    return sorted(r for r in sm.held if r in sm.program) if _free_name(sm) else []
+def renameable(walk: Walk, sm: StackModel) -> list[str]:
+    """Resources ``sm`` may rename: held, declared, with a name free to take (while W4
+    waits, none that names a session to adopt)."""
+    if not _free_name(sm):
+        return []
+    adopting_ok = walk.enabled("renamed-adoption")
+    return sorted(
+        r for r in sm.held if r in sm.program and (adopting_ok or sm.program[r].session_id is None)
+    )
 
 
 def _free_name(sm: StackModel) -> str | None:
@@ -532,7 +545,7 @@ def _free_name(sm: StackModel) -> str | None:
 def step_rename(walk: Walk, sm: StackModel) -> None:
     """A Session renamed in the program with ``aliases=[old name]``: the same session."""
     world = walk.world
-    resource = walk.rng.choice(renameable(sm))
+    resource = walk.rng.choice(renameable(walk, sm))
     new = _free_name(sm)
     assert new is not None
     walk.begin("rename", f"{sm.label}: {resource} renamed {new}, aliases=[{resource!r}]")

@@ -19,4 +19,6 @@ WAITING: Final[dict[str, tuple[str, ...]]] = {
     "killed-given-id-create": ("W1",),
     # a secret name or tags left out of the declaration: stored in clear
     "secret-left-out": ("W2",),
+    # an adopted Session renamed with an alias: its replacement is refused
+    "renamed-adoption": ("W4",),
 }
