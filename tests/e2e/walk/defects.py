@@ -158,14 +158,26 @@ def step_concurrent_ups(walk: Walk, _sm: StackModel) -> None:
         world.settle(sm, None)
 
 
+def managed_elsewhere(walk: Walk, sm: StackModel) -> list[tuple[str, str]]:
+    """(stack, resource) of the live sessions other stacks manage; while W5 waits, none
+    created under a given ``deduplication_id`` (nothing marks those as managed)."""
+    records = walk.world.by_id()
+    found = []
+    for label, other in sorted(walk.world.stacks.items()):
+        if other is sm:
+            continue
+        for resource in live_held(walk, other, adopted=None):
+            dedup = records[other.held[resource].session_id]["wire"]["deduplication_id"]
+            if walk.enabled("adopt-managed-given-id") or dedup.startswith("pulumi-qpu-"):
+                found.append((label, resource))
+    return found
+
+
 def step_adopt_managed(walk: Walk, sm: StackModel) -> None:
     """Declare ``session_id=`` of a session another stack manages: refused at preview."""
     world = walk.world
-    owner = walk.rng.choice(
-        sorted(s for s in world.stacks if s != sm.label and live_held(walk, world.stacks[s]))
-    )
+    owner, theirs = walk.rng.choice(managed_elsewhere(walk, sm))
     other = world.stacks[owner]
-    theirs = walk.rng.choice(live_held(walk, other))
     session_id = other.held[theirs].session_id
     resource = next(f"r{i}" for i in range(10) if f"r{i}" not in {*sm.program, *sm.held})
     walk.begin(
@@ -183,8 +195,12 @@ def step_adopt_managed(walk: Walk, sm: StackModel) -> None:
     world.write_program(sm)
     if outcome.ok:
         world.resync(sm)
+        dedup = world.by_id()[session_id]["wire"]["deduplication_id"]
+        check = "adopt-managed" if dedup.startswith("pulumi-qpu-") else "adopt-managed-given-id"
         raise CheckFailedError(
-            "adopt-managed", f"{sm.label} adopted {session_id}, which {owner}/{theirs} manages"
+            check,
+            f"{sm.label} adopted {session_id}, which {owner}/{theirs} manages "
+            f"(deduplication id {dedup!r})",
         )
     if len(world.sessions()) != made or world.held_ids(sm).get(resource):
         raise CheckFailedError(

@@ -93,9 +93,7 @@ KINDS: Final[dict[str, Kind]] = {
     "adopt-managed": Kind(
         3,
         lambda w, s: (
-            len(s.program) < MAX_RESOURCES
-            and quiet(w, s)
-            and any(o is not s and live_held(w, o) for o in w.world.stacks.values())
+            len(s.program) < MAX_RESOURCES and quiet(w, s) and bool(defects.managed_elsewhere(w, s))
         ),
         defects.step_adopt_managed,
     ),

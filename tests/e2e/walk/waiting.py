@@ -21,4 +21,6 @@ WAITING: Final[dict[str, tuple[str, ...]]] = {
     "secret-left-out": ("W2",),
     # an adopted Session renamed with an alias: its replacement is refused
     "renamed-adoption": ("W4",),
+    # a session another stack manages under a given deduplication_id: adoption accepted
+    "adopt-managed-given-id": ("W5",),
 }
