@@ -11,6 +11,7 @@ import re
 import time
 from typing import Any, Final
 
+from pulumi_qpu.identity import derived_deduplication_id
 from tests.e2e.walk.model import PLATFORMS, Decl, StackModel
 from tests.e2e.walk.steps import (
     BASE_DELAYS,
@@ -27,6 +28,7 @@ from tests.e2e.walk.steps import (
     new_decl,
     status_of,
     up,
+    why_up_failed,
     with_parameters,
 )
 from tests.e2e.walk.world import CheckFailedError, Outcome
@@ -156,14 +158,26 @@ def step_concurrent_ups(walk: Walk, _sm: StackModel) -> None:
         world.settle(sm, None)
 
 
+def managed_elsewhere(walk: Walk, sm: StackModel) -> list[tuple[str, str]]:
+    """(stack, resource) of the live sessions other stacks manage; while W5 waits, none
+    created under a given ``deduplication_id`` (nothing marks those as managed)."""
+    records = walk.world.by_id()
+    found = []
+    for label, other in sorted(walk.world.stacks.items()):
+        if other is sm:
+            continue
+        for resource in live_held(walk, other, adopted=None):
+            dedup = records[other.held[resource].session_id]["wire"]["deduplication_id"]
+            if walk.enabled("adopt-managed-given-id") or dedup.startswith("pulumi-qpu-"):
+                found.append((label, resource))
+    return found
+
+
 def step_adopt_managed(walk: Walk, sm: StackModel) -> None:
     """Declare ``session_id=`` of a session another stack manages: refused at preview."""
     world = walk.world
-    owner = walk.rng.choice(
-        sorted(s for s in world.stacks if s != sm.label and live_held(walk, world.stacks[s]))
-    )
+    owner, theirs = walk.rng.choice(managed_elsewhere(walk, sm))
     other = world.stacks[owner]
-    theirs = walk.rng.choice(live_held(walk, other))
     session_id = other.held[theirs].session_id
     resource = next(f"r{i}" for i in range(10) if f"r{i}" not in {*sm.program, *sm.held})
     walk.begin(
@@ -181,8 +195,12 @@ def step_adopt_managed(walk: Walk, sm: StackModel) -> None:
     world.write_program(sm)
     if outcome.ok:
         world.resync(sm)
+        dedup = world.by_id()[session_id]["wire"]["deduplication_id"]
+        check = "adopt-managed" if dedup.startswith("pulumi-qpu-") else "adopt-managed-given-id"
         raise CheckFailedError(
-            "adopt-managed", f"{sm.label} adopted {session_id}, which {owner}/{theirs} manages"
+            check,
+            f"{sm.label} adopted {session_id}, which {owner}/{theirs} manages "
+            f"(deduplication id {dedup!r})",
         )
     if len(world.sessions()) != made or world.held_ids(sm).get(resource):
         raise CheckFailedError(
@@ -191,10 +209,26 @@ def step_adopt_managed(walk: Walk, sm: StackModel) -> None:
     walk.detail("refused: " + outcome.text.strip().splitlines()[-1][:200])
 
 
+def forgettable(walk: Walk, sm: StackModel) -> list[str]:
+    """Resources ``state-delete`` may forget: live; while #8 waits for a Session replaced
+    before, only one whose session is at its root id (the walk of the next create meets
+    it) or adopted (the next create sees its adoption tag)."""
+    candidates = live_held(walk, sm, adopted=None)
+    if walk.enabled("state-delete-after-replacement"):
+        return candidates
+    records = walk.world.by_id()
+    roots = {derived_deduplication_id(key) for key in sm.all_keys()}
+    return [
+        r
+        for r in candidates
+        if sm.held[r].adopted or records[sm.held[r].session_id]["wire"]["deduplication_id"] in roots
+    ]
+
+
 def step_state_delete(walk: Walk, sm: StackModel) -> None:
     """``pulumi state delete`` of a Session, then ``up``: the session left is named (or held)."""
     world = walk.world
-    resource = walk.rng.choice(live_held(walk, sm, adopted=None))
+    resource = walk.rng.choice(forgettable(walk, sm))
     session_id = sm.held[resource].session_id
     walk.begin(
         "state-delete", f"{sm.label}: pulumi state delete {resource} ({session_id}), then up"
@@ -216,7 +250,7 @@ def step_state_delete(walk: Walk, sm: StackModel) -> None:
         world.ever_held.discard(session_id)
     elif session_id not in outcome.text:
         raise CheckFailedError(
-            "state-delete",
+            "state-delete-after-replacement",
             f"the up after state delete made another session for {sm.label}/{resource} and "
             f"said nothing of the live session {session_id} it left",
         )
@@ -287,7 +321,8 @@ def _up_then_stable(walk: Walk, sm: StackModel, resource: str) -> None:
     outcome = world.run(sm, "up")
     if not outcome.ok:
         world.resync(sm)
-        raise CheckFailedError(walk.kind, f"up failed:\n{outcome.text[-3000:]}")
+        check = why_up_failed(sm, walk.kind)
+        raise CheckFailedError(check, f"up failed:\n{outcome.text[-3000:]}")
     plan = world.run(sm, "preview")
     if not plan.ok or plan.op(sm.urn(resource)) != "same":
         world.resync(sm)

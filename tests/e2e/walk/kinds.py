@@ -59,7 +59,7 @@ KINDS: Final[dict[str, Kind]] = {
     "up-target": Kind(
         5, lambda w, s: s.settled and any(r in s.program for r in s.held), step_target
     ),
-    "rename": Kind(3, lambda w, s: s.settled and bool(renameable(s)), step_rename),
+    "rename": Kind(3, lambda w, s: s.settled and bool(renameable(w, s)), step_rename),
     "preview": Kind(5, lambda w, s: s.settled, step_preview),
     "refresh": Kind(6, lambda w, s: True, step_refresh),
     "destroy": Kind(4, lambda w, s: bool(s.held), step_destroy),
@@ -93,9 +93,7 @@ KINDS: Final[dict[str, Kind]] = {
     "adopt-managed": Kind(
         3,
         lambda w, s: (
-            len(s.program) < MAX_RESOURCES
-            and quiet(w, s)
-            and any(o is not s and live_held(w, o) for o in w.world.stacks.values())
+            len(s.program) < MAX_RESOURCES and quiet(w, s) and bool(defects.managed_elsewhere(w, s))
         ),
         defects.step_adopt_managed,
     ),
@@ -104,7 +102,7 @@ KINDS: Final[dict[str, Kind]] = {
     "kill-then-destroy": Kind(3, lambda w, s: True, defects.step_kill_then_destroy),
     "state-delete": Kind(
         3,
-        lambda w, s: s.settled and bool(live_held(w, s, adopted=None)),
+        lambda w, s: s.settled and bool(defects.forgettable(w, s)),
         defects.step_state_delete,
     ),
     "shorten-below-run": Kind(

@@ -186,6 +186,10 @@ class Held:
     api: dict[str, Any]
     state: dict[str, Any]
     adopted: bool = False
+    named: str | None = None
+    """The ``session_id`` the state records (the declared one at the last create or
+    update): a replacement of an adopted Session keeps it while holding a fresh session,
+    so the next diff plans nothing."""
 
 
 @dataclass
@@ -237,7 +241,7 @@ def predict(held: Held | None, decl: Decl | None, live: bool, platform_ids: dict
     want = decl.declared(platform_ids)
     if not live:
         return "replace"
-    if decl.session_id is not None and decl.session_id != held.session_id:
+    if decl.session_id is not None and decl.session_id not in (held.session_id, held.named):
         return "replace"
     for key in REPLACING:
         if key in want and not same_value(want[key], held.state.get(key)):
@@ -273,9 +277,9 @@ def after(
             if key in want and not same_value(want[key], held.state.get(key)):
                 api[key] = want[key]
         # Update's outputs are the live session's, drift included.
-        return Held(held.session_id, api, dict(api), held.adopted)
+        return Held(held.session_id, api, dict(api), held.adopted, decl.session_id)
     if adopted:
         api = {**seen, **{k: v for k, v in want.items() if k in IN_PLACE}}
-        return Held(session_id, api, dict(api), adopted=True)
+        return Held(session_id, api, dict(api), adopted=True, named=decl.session_id)
     api = {**seen, "deduplication_id": DERIVED, **want}
-    return Held(session_id, api, dict(api))
+    return Held(session_id, api, dict(api), named=decl.session_id)

@@ -373,16 +373,10 @@ def describe_field(decl: Decl, field_: str) -> str:
 
 
 def expected_ops(
-    walk: Walk,
-    sm: StackModel,
-    *,
-    target: list[str] | None = None,
-    replace: list[str] | None = None,
-    renamed: list[str] | None = None,
+    walk: Walk, sm: StackModel, *, target: list[str] | None = None, replace: list[str] | None = None
 ) -> dict[str, set[str]]:
     """What an ``up`` should do to each resource (a set: a session about to end may be
-    replaced instead). A Session ``renamed`` with an alias is updated (state only: the
-    stored outputs take its new name) where it would otherwise be the same."""
+    replaced instead)."""
     world = walk.world
     live = world.live()
     soon = ending_soon(world, sm)
@@ -395,8 +389,6 @@ def expected_ops(
         op = predict(held, decl, held is not None and held.session_id in live, world.platform_ids)
         if replace and resource in replace and op in ("same", "update"):
             op = "replace"
-        if renamed and resource in renamed and op == "same":
-            op = "update"
         expected[resource] = {op}
         if resource in soon and decl is not None and op in ("same", "update"):
             expected[resource].add("replace")
@@ -408,19 +400,29 @@ def quiet(walk: Walk, sm: StackModel) -> bool:
     return sm.settled and all(ops <= {"same", "none"} for ops in expected_ops(walk, sm).values())
 
 
+def why_up_failed(sm: StackModel, otherwise: str) -> str:
+    """The check a failed up breaks: W4's when the stack holds an adopted Session renamed
+    with an alias (its replacement is refused), else ``otherwise``."""
+    renamed = [r for r, d in sm.program.items() if d.session_id and sm.former.get(r)]
+    return "renamed-adoption" if renamed else otherwise
+
+
 def up(
     walk: Walk,
     sm: StackModel,
     *,
     target: list[str] | None = None,
     replace: list[str] | None = None,
-    renamed: list[str] | None = None,
     outcome_of: Callable[[dict[str, Any]], Outcome] | None = None,
+    accept: dict[str, set[str]] | None = None,
 ) -> Outcome:
-    """Run ``up`` (or ``outcome_of(options)``) and check it did what the docs say."""
+    """Run ``up`` (or ``outcome_of(options)``) and check it did what the docs say
+    (``accept``: other steps allowed for some resources)."""
     world = walk.world
     settled = sm.settled
-    expected = expected_ops(walk, sm, target=target, replace=replace, renamed=renamed)
+    expected = expected_ops(walk, sm, target=target, replace=replace)
+    for resource, also in (accept or {}).items():
+        expected[resource] = expected.get(resource, set()) | also
     live_before = world.live()
     # A leftover (tagged, or left untagged: W1) may be taken back instead of a new POST.
     tagged_before = any(
@@ -436,7 +438,7 @@ def up(
         options["replace"] = [sm.urn(r) for r in replace]
     outcome = outcome_of(options) if outcome_of else world.run(sm, "up", **options)
     if not outcome.ok:
-        check = "adopted-ends" if dead else "up-succeeds"
+        check = why_up_failed(sm, "adopted-ends" if dead else "up-succeeds")
         raise CheckFailedError(check, f"stack {sm.label}: up failed:\n{outcome.text[-4000:]}")
     actual = {r: outcome.op(sm.urn(r)) for r in expected}
     if settled:
@@ -450,9 +452,19 @@ def up(
             )
     touched = {r: a for r, a in actual.items() if target is None or r in target}
     ids = world.held_ids(sm)
+    adoptions: set[str] = set()  # creates that POST nothing
     for resource, op in touched.items():
-        decl = sm.program.get(resource)
-        adopting = decl is not None and decl.session_id and op in ("create", "replace")
+        decl, previous = sm.program.get(resource), sm.held.get(resource)
+        # A first adoption of a live session holds that session; a replacement of an
+        # adopted Session, or a named session that has ended, makes a fresh one (docs).
+        adopting = (
+            decl is not None
+            and decl.session_id in live_before
+            and op in ("create", "replace")
+            and (previous is None or decl.session_id not in (previous.session_id, previous.named))
+        )
+        if adopting:
+            adoptions.add(resource)
         if adopting and decl is not None and ids.get(resource) != decl.session_id:
             raise CheckFailedError(
                 "adoption",
@@ -461,10 +473,7 @@ def up(
             )
     world.settle(sm, touched if settled else None, full=target is None)
     made = len(world.sessions()) - made_before
-    adopted = sum(
-        1 for r, a in touched.items() if a in ("create", "replace") and sm.program[r].session_id
-    )
-    creates = sum(1 for a in touched.values() if a in ("create", "replace")) - adopted
+    creates = sum(1 for a in touched.values() if a in ("create", "replace")) - len(adoptions)
     if settled and (made > creates or (made < creates and not tagged_before)):
         raise CheckFailedError(
             "one-session-per-create",
@@ -517,9 +526,15 @@ def step_target(walk: Walk, sm: StackModel) -> None:
     up(walk, sm, target=[resource])
 
 
-def renameable(sm: StackModel) -> list[str]:
-    """Resources ``sm`` may rename: held, declared, with a name free to take."""
-    return sorted(r for r in sm.held if r in sm.program) if _free_name(sm) else []
+def renameable(walk: Walk, sm: StackModel) -> list[str]:
+    """Resources ``sm`` may rename: held, declared, with a name free to take (while W4
+    waits, none that names a session to adopt)."""
+    if not _free_name(sm):
+        return []
+    adopting_ok = walk.enabled("renamed-adoption")
+    return sorted(
+        r for r in sm.held if r in sm.program and (adopting_ok or sm.program[r].session_id is None)
+    )
 
 
 def _free_name(sm: StackModel) -> str | None:
@@ -530,7 +545,7 @@ def _free_name(sm: StackModel) -> str | None:
 def step_rename(walk: Walk, sm: StackModel) -> None:
     """A Session renamed in the program with ``aliases=[old name]``: the same session."""
     world = walk.world
-    resource = walk.rng.choice(renameable(sm))
+    resource = walk.rng.choice(renameable(walk, sm))
     new = _free_name(sm)
     assert new is not None
     walk.begin("rename", f"{sm.label}: {resource} renamed {new}, aliases=[{resource!r}]")
@@ -538,7 +553,9 @@ def step_rename(walk: Walk, sm: StackModel) -> None:
     sm.held[new] = sm.held.pop(resource)
     sm.former[new] = [resource, *sm.former.pop(resource, [])]
     world.write_program(sm)
-    up(walk, sm, renamed=[new])
+    # The very session: nothing planned, or an update of the state alone (the stored
+    # outputs take the new name).
+    up(walk, sm, accept={new: {"update"}})
     # Renamed in the state: the alias has done its work (and would clash with a new
     # Session of the old name).
     sm.program[new] = sm.program[new].but(alias=None)

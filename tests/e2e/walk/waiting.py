@@ -12,16 +12,15 @@ from __future__ import annotations
 from typing import Final
 
 WAITING: Final[dict[str, tuple[str, ...]]] = {
-    # step kinds
-    "replace-adopted": ("#2",),  # up --replace of an adopted Session
-    "adopt-managed": ("#4",),  # session_id= of a session another stack manages
-    "move-credentials": ("#7",),  # qpu:secretKey and qpu:projectId of another tenant, then up
-    "change-key": ("#7",),  # qpu:secretKey of another tenant, then preview
-    "state-delete": ("#8",),  # pulumi state delete, then up (after a replacement: not named)
-    "shorten-below-run": ("#10",),  # max_duration below the time already run
-    "adopted-ends": ("#11",),  # an adopted session ends (by hand, by destroy), then up
-    "adopted-replace-only": ("#11",),  # a replace-only input added to an adopted Session
-    # checks, and what declarations may hold
-    "killed-given-id-create": ("W1",),  # a killed create of a given deduplication_id: untagged
-    "secret-left-out": ("W2",),  # a secret name or tags left out of the declaration
+    # pulumi state delete of a Session replaced before (its session not at the root id),
+    # then up: the session left is not named
+    "state-delete-after-replacement": ("#8",),
+    # a killed create of a given deduplication_id: untagged, found by nothing
+    "killed-given-id-create": ("W1",),
+    # a secret name or tags left out of the declaration: stored in clear
+    "secret-left-out": ("W2",),
+    # an adopted Session renamed with an alias: its replacement is refused
+    "renamed-adoption": ("W4",),
+    # a session another stack manages under a given deduplication_id: adoption accepted
+    "adopt-managed-given-id": ("W5",),
 }

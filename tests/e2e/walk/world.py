@@ -406,14 +406,14 @@ class World:
     # --- the model after a run ------------------------------------------------------
 
     def view(self, record: dict[str, Any]) -> dict[str, Any]:
-        """The model's view of what the API stores for a session (its emulator record)."""
+        """The model's view of what the API stores for a session (its emulator record);
+        the adoption tag is hidden (docs/provider.md, Adoption)."""
         wire = record["wire"]
         parameters = wire.get("parameters")
         return {
             "platform_id": wire["platform_id"],
             "name": wire["name"],
-            # The adoption tag is the provider's own mark, hidden from the tags output.
-            "tags": [tag for tag in wire.get("tags") or [] if not is_adopted_tag(tag)],
+            "tags": [t for t in wire.get("tags") or [] if not is_adopted_tag(t)],
             "max_idle_duration": wire["max_idle_duration"],
             "max_duration": wire["max_duration"],
             "model_id": wire.get("model_id") or None,
@@ -467,7 +467,7 @@ class World:
                 # The run was cut short before: the session as it was, with what is declared.
                 assert previous is not None
                 api = {**previous.api, **decl.declared(self.platform_ids)}
-                held[resource] = Held(session_id, api, dict(api), previous.adopted)
+                held[resource] = Held(session_id, api, dict(api), previous.adopted, decl.session_id)
             else:
                 seen = adopted_view or self.view(records[session_id])
                 held[resource] = after(
@@ -496,7 +496,10 @@ class World:
         the state holds, and compare nothing with the declaration until it settles."""
         records = self.by_id()
         held: dict[str, Held] = {}
-        for resource, session_id in self.held_ids(sm).items():
+        for stored in self.state_sessions(sm):
+            if stored.get("delete"):
+                continue
+            resource, session_id = stored["urn"].rsplit("::", 1)[1], stored["id"]
             previous = sm.held.get(resource)
             if previous is not None and previous.session_id == session_id:
                 held[resource] = previous
@@ -505,7 +508,8 @@ class World:
                     self.view(records[session_id]) if session_id in records else dict(API_DEFAULTS)
                 )
                 adopted = self.outside.pop(session_id, None) is not None
-                held[resource] = Held(session_id, seen, dict(seen), adopted)
+                named = stored.get("outputs", {}).get("session_id")
+                held[resource] = Held(session_id, seen, dict(seen), adopted, named)
         sm.held = held
         sm.settled = False
         self.ever_held.update(h.session_id for h in held.values())
