@@ -22,7 +22,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 schema: $(STAMP)
-	$(BIN)/python -m pulumi_qpu.resource_schema
+	$(BIN)/python -m pulumi_qpu.spec
 
 # The pinned Pulumi CLI and the dynamic-provider shim (built once per machine, then cached).
 # Without one, `make e2e` skips the real-engine suite with the reason, unless CI is set.

@@ -31,6 +31,7 @@ from pulumi.output import Unknown
 from pulumi.runtime import rpc
 from pydantic import ValidationError
 
+from pulumi_qpu import spec
 from pulumi_qpu.cost import COST_OUTPUT_KEYS
 from pulumi_qpu.durations import to_wire_duration
 from pulumi_qpu.errors import (
@@ -48,7 +49,14 @@ from pulumi_qpu.identity import (
     is_creating_tag,
     managed_elsewhere,
 )
-from pulumi_qpu.models import BookingDemand
+from pulumi_qpu.models import (
+    MAX_DEDUPLICATION_ID_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_PARAMETERS_LENGTH,
+    MAX_TAG_LENGTH,
+    UUID_PATTERN,
+    BookingDemand,
+)
 from pulumi_qpu.models import Session as WireSession
 
 __all__ = [
@@ -72,26 +80,13 @@ __all__ = [
     "unwrap",
 ]
 
-UPDATE_KEYS: Final = ("name", "tags", "max_idle_duration", "max_duration")
+UPDATE_KEYS: Final = spec.keys("update")
 """Inputs PATCH can change in place (the API's UpdateSessionRequest)."""
 
-REPLACE_KEYS: Final = (
-    "platform_id",
-    "project_id",
-    "model_id",
-    "parameters",
-    "booking_demand",
-    "deduplication_id",
-)
+REPLACE_KEYS: Final = spec.keys("replace")
 """Inputs the API cannot change: a new value means a new session."""
 
-SETTING_KEYS: Final = (
-    "wait_for_running",
-    "create_timeout",
-    "delete_timeout",
-    "on_delete",
-    "max_cost",
-)
+SETTING_KEYS: Final = spec.keys("setting")
 """Provider settings: recorded in state (delete reads them), never sent to the API."""
 
 # platform_name is resolved to platform_id; session_id adopts; resource_key is where
@@ -100,32 +95,24 @@ INPUT_KEYS: Final = (
     *UPDATE_KEYS,
     *REPLACE_KEYS,
     *SETTING_KEYS,
-    "platform_name",
-    "session_id",
-    "resource_key",
+    *spec.keys("resolve", "adopt", "internal"),
 )
 """Every input a Session accepts (plus ``__provider``)."""
 
 OUTPUT_KEYS: Final = (*WireSession.model_fields, *COST_OUTPUT_KEYS)
 """Every session field and the cost outputs (pulumi_qpu/cost.py), each an output."""
 
-DEFAULT_CREATE_TIMEOUT: Final = "600s"
-"""How long create waits for ``running`` unless ``create_timeout`` says otherwise."""
-
-DEFAULT_DELETE_TIMEOUT: Final = "600s"
-"""How long delete waits for ``stopped`` unless ``delete_timeout`` says otherwise."""
-
-ON_DELETE_MODES: Final = ("terminate", "terminate_and_delete")
-"""What destroy does: end the session (its data stays readable), or end and delete it."""
-
-MAX_TAGS: Final = 49
+DEFAULT_CREATE_TIMEOUT: Final = spec.DEFAULT_CREATE_TIMEOUT
+DEFAULT_DELETE_TIMEOUT: Final = spec.DEFAULT_DELETE_TIMEOUT
+ON_DELETE_MODES: Final = spec.ON_DELETE_MODES
+MAX_TAGS: Final = spec.DECLARABLE_TAGS
 """Most tags a Session declares: the API takes 50, and create needs one while it runs."""
 
-_MAX_NAME: Final = 255
-_MAX_TAG: Final = 128
-_MAX_DEDUPLICATION_ID: Final = 128
-_MAX_PARAMETERS: Final = 64 * 1024
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_MAX_NAME: Final = MAX_NAME_LENGTH
+_MAX_TAG: Final = MAX_TAG_LENGTH
+_MAX_DEDUPLICATION_ID: Final = MAX_DEDUPLICATION_ID_LENGTH
+_MAX_PARAMETERS: Final = MAX_PARAMETERS_LENGTH
+_UUID = re.compile(UUID_PATTERN)
 
 
 # --- values as they arrive from the host --------------------------------------------

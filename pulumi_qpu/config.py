@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from pulumi_qpu.errors import InvalidConfigurationError, MissingConfigurationError
+from pulumi_qpu.models import UUID_PATTERN
 
 __all__ = [
     "DEFAULT_API_URL",
@@ -52,7 +53,7 @@ _PLACES: dict[str, tuple[str, str, str]] = {
     "project_id": ("qpu:projectId", "SCW_DEFAULT_PROJECT_ID", "default_project_id"),
     "api_url": ("qpu:apiUrl", "SCW_API_URL", "api_url"),
 }
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_UUID = re.compile(UUID_PATTERN)
 _HOW_TO_SET_SECRET = (
     "export SCW_SECRET_KEY=<secret key>, or `pulumi config set --secret qpu:secretKey "
     "<secret key>`, or run `scw init` (writes secret_key to the scw config file), or pass "

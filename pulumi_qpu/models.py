@@ -19,7 +19,7 @@ import enum
 import re
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 from pydantic import (
     AfterValidator,
@@ -31,7 +31,13 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 __all__ = [
+    "MAX_DEDUPLICATION_ID_LENGTH",
+    "MAX_NAME_LENGTH",
+    "MAX_PARAMETERS_LENGTH",
+    "MAX_TAGS",
+    "MAX_TAG_LENGTH",
     "TRANSIENT_SESSION_STATUSES",
+    "UUID_PATTERN",
     "BookingDemand",
     "CreateSessionRequest",
     "ErrorBody",
@@ -56,6 +62,33 @@ __all__ = [
     "format_timestamp",
     "wire_duration_seconds",
 ]
+
+
+# --- limits -------------------------------------------------------------------------
+# The API's limits on a session's fields, written once: the emulator enforces them and the
+# provider's checks refuse a value beyond them at preview. The published contract is
+# silent on each of these (docs/emulator.md, "Assumptions"): the values are the ones the
+# emulator assumes, and the request models below carry them.
+
+MAX_NAME_LENGTH: Final = 255
+"""Longest session name."""
+
+MAX_TAGS: Final = 50
+"""Most tags on one session."""
+
+MAX_TAG_LENGTH: Final = 128
+"""Longest tag (an empty tag is refused too)."""
+
+MAX_DEDUPLICATION_ID_LENGTH: Final = 128
+"""Longest deduplication_id."""
+
+MAX_PARAMETERS_LENGTH: Final = 64 * 1024
+"""Longest ``parameters`` string (opaque; clients put JSON text in it)."""
+
+UUID_PATTERN: Final = (
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
+"""What an id of the API looks like (projects, platforms, sessions, models)."""
 
 
 # --- scalar conventions -------------------------------------------------------------

@@ -7,76 +7,22 @@ every input, its default and whether a change updates in place or replaces is li
 """
 
 import pickle
-from collections.abc import Awaitable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Awaitable, Mapping
+from dataclasses import fields
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 import pulumi
 import pulumi.dynamic
 from pydantic import BaseModel
 
+from pulumi_qpu._session_fields import SessionArgs, SessionOutputs
 from pulumi_qpu.checks import canonical_parameters
-from pulumi_qpu.durations import DurationInput
 from pulumi_qpu.provider import OUTPUT_KEYS, SessionProvider
 from pulumi_qpu.sweeper import ensure_sweeper
 
 __all__ = ["Session", "SessionArgs"]
-
-
-@dataclass(frozen=True, kw_only=True)
-class SessionArgs:
-    """The inputs of a :class:`Session`; see docs/provider.md for defaults and effects.
-
-    Attributes:
-        platform_id: the platform's id. Give this or ``platform_name``. Replaces.
-        platform_name: the platform's name (``"EMU-AER-16C-128M"``), resolved to its id
-            at check time. Replaces when it resolves to another platform.
-        project_id: the project (UUID); default ``qpu:projectId`` / ``SCW_DEFAULT_PROJECT_ID``
-            / the scw config file. Replaces.
-        name: the session's name; the API generates one when unset. Updates in place.
-        max_idle_duration: end the session after this long without jobs. Updates in place.
-        max_duration: end the session after this long in total. Updates in place.
-        tags: the session's tags (at most 49). Updates in place.
-        deduplication_id: share one live session among declarations and processes;
-            derived per resource when unset. Replaces (end first, then create: the
-            Session sets ``delete_before_replace`` unless the options say otherwise).
-        booking_demand: a slot on a bookable platform (``started_at``, ``finished_at``,
-            ``description``, ``time_zone``). Replaces.
-        model_id: the model to load. Replaces.
-        parameters: a dict or JSON text, sent and stored as canonical JSON (a dict is
-            written as text here, so its integers reach the API exactly). Replaces.
-        session_id: adopt this existing session instead of creating one (refused at
-            preview if it is stopped, runs elsewhere, or a Pulumi stack manages it).
-            Replaces when the declared id changes; any replacement of an adopted
-            Session makes a fresh session (docs/provider.md, Adoption).
-        wait_for_running: create returns once the session runs (default) or at once.
-        create_timeout: longest wait for ``running`` (default 10 minutes).
-        delete_timeout: longest wait for ``stopped`` on destroy (default 10 minutes).
-        on_delete: ``"terminate"`` (default) or ``"terminate_and_delete"``.
-        max_cost: the most the session may cost, ``"12.50 EUR"`` (see docs/cost.md);
-            default ``qpu:maxCostPerSession``. A worst case above it fails preview.
-
-    """
-
-    platform_id: pulumi.Input[str] | None = None
-    platform_name: pulumi.Input[str] | None = None
-    project_id: pulumi.Input[str] | None = None
-    name: pulumi.Input[str] | None = None
-    max_idle_duration: pulumi.Input[DurationInput] | None = None
-    max_duration: pulumi.Input[DurationInput] | None = None
-    tags: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None
-    deduplication_id: pulumi.Input[str] | None = None
-    booking_demand: pulumi.Input[Mapping[str, Any]] | BaseModel | None = None
-    model_id: pulumi.Input[str] | None = None
-    parameters: pulumi.Input[Mapping[str, Any] | str] | None = None
-    session_id: pulumi.Input[str] | None = None
-    wait_for_running: pulumi.Input[bool] | None = None
-    create_timeout: pulumi.Input[DurationInput] | None = None
-    delete_timeout: pulumi.Input[DurationInput] | None = None
-    on_delete: pulumi.Input[Literal["terminate", "terminate_and_delete"]] | None = None
-    max_cost: pulumi.Input[str | Mapping[str, Any] | Decimal | float] | BaseModel | None = None
 
 
 _DURATION_FIELDS = ("max_idle_duration", "max_duration", "create_timeout", "delete_timeout")
@@ -203,68 +149,17 @@ def _parameters_input(value: Any) -> pulumi.Input[Any]:
     return value
 
 
-class Session(pulumi.dynamic.Resource, module="qpu", name="Session"):
+class Session(SessionOutputs, pulumi.dynamic.Resource, module="qpu", name="Session"):
     """A quantum computing session on one platform: created, updated and ended by Pulumi.
 
     ``Session("s", SessionArgs(platform_name="EMU-AER-16C-128M"))`` or, equally,
     ``Session("s", platform_name="EMU-AER-16C-128M")``.
     """
 
-    name: pulumi.Output[str]
-    """The session's name."""
-    platform_id: pulumi.Output[str]
-    """The platform the session runs on."""
-    project_id: pulumi.Output[str]
-    """The project the session belongs to."""
-    status: pulumi.Output[str]
-    """``starting``, ``running``, ``stopping``, ``stopped`` or ``unknown_status``."""
-    created_at: pulumi.Output[str]
-    """RFC 3339 creation time."""
-    started_at: pulumi.Output[str | None]
-    """RFC 3339 time the session started running."""
-    updated_at: pulumi.Output[str | None]
-    """RFC 3339 time of the last change."""
-    terminated_at: pulumi.Output[str | None]
-    """RFC 3339 time the session ended."""
-    max_idle_duration: pulumi.Output[str]
-    """Idle time after which the session ends, canonical (``"1800s"``)."""
-    max_duration: pulumi.Output[str]
-    """Total time after which the session ends, canonical (``"3600s"``)."""
-    # The engine carries numbers as floats; the SDK casts them back because of the int
-    # annotations, so these two annotations are load-bearing.
-    waiting_job_count: pulumi.Output[int]
-    """Jobs waiting in the session."""
-    finished_job_count: pulumi.Output[int]
-    """Jobs finished in the session."""
-    tags: pulumi.Output[list[str] | None]
-    """The session's tags."""
-    deduplication_id: pulumi.Output[str]
-    """The deduplication id the session was created with (given or derived)."""
-    origin_type: pulumi.Output[str]
-    """What created the session (``customer``, ``process``)."""
-    origin_id: pulumi.Output[str | None]
-    """Id of what created the session."""
-    progress_message: pulumi.Output[str | None]
-    """Latest progress message of the session."""
-    booking_id: pulumi.Output[str | None]
-    """Booking of the session, when booked."""
-    model_id: pulumi.Output[str | None]
-    """Model loaded in the session."""
-    parameters: pulumi.Output[str | None]
-    """Parameters as canonical JSON text."""
-    # Cost (docs/cost.md): amounts are exact decimal text in ``currency``, never floats.
-    currency: pulumi.Output[str | None]
-    """ISO 4217 code of the platform's prices (``"EUR"``)."""
-    price_per_hour: pulumi.Output[str | None]
-    """The platform's price per hour (``"0.90"``)."""
-    price_per_shot: pulumi.Output[str | None]
-    """The platform's price per shot, not in the worst case."""
-    price_per_circuit: pulumi.Output[str | None]
-    """The platform's price per circuit, not in the worst case."""
-    worst_case_cost: pulumi.Output[str | None]
-    """Price per hour times ``max_duration``, rounded up to the cent; known at preview."""
-    accrued_cost: pulumi.Output[str | None]
-    """Price per hour times the time run so far (or until it ended); refreshed by refresh."""
+    # Every output, typed, is declared in the generated SessionOutputs (from the spec). The
+    # SDK reads a resource's output types from the class's own annotations only (it casts
+    # the engine's floats back to int by them), so they are copied here too.
+    __annotations__ = dict(SessionOutputs.__annotations__)
 
     def __init__(
         self,

@@ -10,6 +10,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Final
 
+from pulumi_qpu import models
+
 # --- durations ----------------------------------------------------------------------
 
 DEFAULT_MAX_IDLE_DURATION: Final = "1800s"
@@ -23,22 +25,23 @@ MAX_SESSION_DURATION_SECONDS: Final = Decimal(7 * 86400)
 
 # --- lengths and counts -------------------------------------------------------------
 
-MAX_NAME_LENGTH: Final = 255
+# The API's length and count limits are written once, on the wire models, and read here.
+MAX_NAME_LENGTH: Final = models.MAX_NAME_LENGTH
 """Longest session name; longer is 400 invalid_arguments (constraint)."""
 
 GENERATED_NAME_PREFIX: Final = "qs-"
 """A create without a name gets ``qs-`` plus the first 8 characters of the session id."""
 
-MAX_TAGS: Final = 50
+MAX_TAGS: Final = models.MAX_TAGS
 """Most tags on one session."""
 
-MAX_TAG_LENGTH: Final = 128
+MAX_TAG_LENGTH: Final = models.MAX_TAG_LENGTH
 """Longest tag; an empty tag is refused too."""
 
-MAX_DEDUPLICATION_ID_LENGTH: Final = 128
+MAX_DEDUPLICATION_ID_LENGTH: Final = models.MAX_DEDUPLICATION_ID_LENGTH
 """Longest deduplication_id."""
 
-MAX_PARAMETERS_LENGTH: Final = 64 * 1024
+MAX_PARAMETERS_LENGTH: Final = models.MAX_PARAMETERS_LENGTH
 """Longest ``parameters`` string (opaque; clients put JSON text in it)."""
 
 # --- paging -------------------------------------------------------------------------

@@ -44,6 +44,7 @@ from pulumi_qpu.emulator.problems import (
 )
 from pulumi_qpu.emulator.store import SessionRecord, SessionStore
 from pulumi_qpu.models import (
+    UUID_PATTERN,
     CreateSessionRequest,
     ListPlatformsOrderBy,
     ListPlatformsResponse,
@@ -62,9 +63,9 @@ from pulumi_qpu.models import (
 
 __all__ = ["Emulator", "EmulatorOptions", "Tenant"]
 
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_UUID = re.compile(UUID_PATTERN)
 _LIVE = ("starting", "running")
-_UPDATABLE = ("name", "max_idle_duration", "max_duration", "tags")
+_UPDATABLE = tuple(UpdateSessionRequest.model_fields)
 # Fields a session has (or was created with) that PATCH cannot change.
 _IMMUTABLE = (set(Session.model_fields) | set(CreateSessionRequest.model_fields)) - set(_UPDATABLE)
 # Sort ranks follow the enums' declaration order in the contract (a database enum sorts so).

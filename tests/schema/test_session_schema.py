@@ -12,18 +12,14 @@ import pytest
 from pulumi_qpu.cost import COST_OUTPUT_KEYS
 from pulumi_qpu.provider import INPUT_KEYS, OUTPUT_KEYS, SessionProvider
 from pulumi_qpu.resource import SessionArgs
-from pulumi_qpu.resource_schema import SCHEMA_PATH, SessionInputs, render, session_schema
+from pulumi_qpu.resource_schema import SCHEMA_PATH, session_schema
 
 # Filled by the resource class and by check, never by users.
 INTERNAL = {"resource_key", *COST_OUTPUT_KEYS}
 
 
-def test_the_committed_schema_is_the_generated_one() -> None:
-    assert SCHEMA_PATH.read_text(encoding="utf-8") == render(), "run `make schema`"
-
-
 def test_schema_inputs_are_exactly_the_resource_and_provider_inputs() -> None:
-    declared = set(SessionInputs.model_fields)
+    declared = set(session_schema()["properties"]["inputs"]["properties"])
     assert declared == {f.name for f in fields(SessionArgs)}
     assert declared == set(INPUT_KEYS) - INTERNAL
 
