@@ -58,6 +58,7 @@ from pulumi_qpu.errors import (
     error_class_for,
 )
 from pulumi_qpu.models import (
+    MAX_PAGE_SIZE,
     BookingDemand,
     CreateSessionRequest,
     ListPlatformsOrderBy,
@@ -83,6 +84,7 @@ from pulumi_qpu.retry import (
     parse_retry_after,
     run_with_retries,
 )
+from pulumi_qpu.snapshots import SessionSnapshots
 
 __all__ = ["API_PREFIX", "DEFAULT_PAGE_SIZE", "USER_AGENT", "QaasClient"]
 
@@ -189,6 +191,16 @@ class QaasClient:
         # Server's clock minus ours, in seconds, from the last reply's Date (None: none
         # seen yet). One float, replaced whole, so threads need no lock for it.
         self._server_offset: float | None = None
+        # Recent listings of projects, to read many sessions at once (read_session).
+        self._snapshots = SessionSnapshots(
+            list_project=lambda project: self.list_sessions(
+                project_id=project,
+                order_by=ListSessionsOrderBy.CREATED_AT_DESC,
+                page_size=MAX_PAGE_SIZE,
+            ),
+            get_one=self.get_session,
+            clock=self._clock,
+        )
         self._http = httpx.Client(
             base_url=self.api_url,
             headers={
@@ -302,6 +314,17 @@ class QaasClient:
         """Return the session with this id (:class:`NotFoundError` if there is none)."""
         return self._get_session(session_id, deadline=None)
 
+    def read_session(self, session_id: str, *, project_id: str | None) -> Session:
+        """Return the session as :meth:`get_session` does, from a recent listing if one has it.
+
+        Reading the many Sessions of a stack one after the other (a preview, a refresh),
+        the first read lists ``project_id`` and the next ones within a few seconds are
+        answered from that listing (pulumi_qpu/snapshots.py): about one request per
+        hundred sessions instead of one each. A session this client changed since is
+        read again.
+        """
+        return self._snapshots.get(session_id, project_id)
+
     def update_session(
         self,
         session_id: str,
@@ -326,12 +349,14 @@ class QaasClient:
         if not body:
             return self.get_session(session_id)
         path = _session_path(session_id)
+        self._snapshots.forget(session_id)
         data = self._send("PATCH", path, json=body, repeatable=True)
         return self._parse(Session, data, "PATCH", path)
 
     def terminate_session(self, session_id: str) -> Session:
         """Ask a session to stop; returns it (usually ``stopping``). It cannot restart."""
         path = f"{_session_path(session_id)}/terminate"
+        self._snapshots.forget(session_id)
         data = self._send("POST", path, json={}, repeatable=True)
         return self._parse(Session, data, "POST", path)
 
@@ -344,6 +369,7 @@ class QaasClient:
         session — holds either way. A 404 on the first attempt is raised as
         :class:`NotFoundError`.
         """
+        self._snapshots.forget(session_id)
         self._send("DELETE", _session_path(session_id), repeatable=True, gone_ok_on_retry=True)
 
     def list_sessions(

@@ -33,6 +33,7 @@ from pydantic_core import PydanticCustomError
 __all__ = [
     "MAX_DEDUPLICATION_ID_LENGTH",
     "MAX_NAME_LENGTH",
+    "MAX_PAGE_SIZE",
     "MAX_PARAMETERS_LENGTH",
     "MAX_TAGS",
     "MAX_TAG_LENGTH",
@@ -84,6 +85,9 @@ MAX_DEDUPLICATION_ID_LENGTH: Final = 128
 
 MAX_PARAMETERS_LENGTH: Final = 64 * 1024
 """Longest ``parameters`` string (opaque; clients put JSON text in it)."""
+
+MAX_PAGE_SIZE: Final = 100
+"""Largest ``page_size`` of a listing."""
 
 UUID_PATTERN: Final = (
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"

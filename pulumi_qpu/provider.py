@@ -518,7 +518,9 @@ class SessionProvider(ResourceProvider):
     ) -> list[str]:
         """Return what the live session forces to replace: ``status`` or ``max_duration``."""
         try:
-            session: WireSession = self._client().get_session(session_id)
+            session: WireSession = self._client().read_session(
+                session_id, project_id=_project_of(olds)
+            )
         except NotFoundError:
             try:
                 gone = self._gone(olds)
@@ -562,8 +564,8 @@ class SessionProvider(ResourceProvider):
         tells them apart: refused means not seen, not gone. Raises what the API raised
         when it cannot tell (a network failure).
         """
-        project = olds.get("project_id")
-        if not isinstance(project, str) or not project:
+        project = _project_of(olds)
+        if project is None:
             return True  # nothing to look with: the 404 is all there is
         try:
             next(iter(self._client().list_sessions(project_id=project, page_size=1)), None)
@@ -813,7 +815,7 @@ class SessionProvider(ResourceProvider):
         """
         olds, secret = unwrap(props)
         try:
-            session: WireSession = self._client().get_session(id_)
+            session: WireSession = self._client().read_session(id_, project_id=_project_of(olds))
         except NotFoundError:
             if self._gone(olds):
                 return ReadResult("", {})
@@ -1030,6 +1032,12 @@ def _resource_name(inputs: Mapping[str, Any]) -> str:
     if "::" in key:  # <organization>/<URN>: the name ends the URN
         return key.rsplit("::", 1)[1]
     return key.split("/", 3)[-1]  # <organization>/<project>/<stack>/<name>
+
+
+def _project_of(olds: Mapping[str, Any]) -> str | None:
+    """Return the project a stored session is in (its listing may answer for it)."""
+    project = olds.get("project_id")
+    return project if isinstance(project, str) and project else None
 
 
 def _label(inputs: Mapping[str, Any], session_id: str) -> str:

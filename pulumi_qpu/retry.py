@@ -59,6 +59,8 @@ __all__ = [
     "MIN_POLL_BUDGET",
     "NO_RETRY",
     "PULUMI_RETRY_POLICY",
+    "SNAPSHOT_FRESH_SECONDS",
+    "SNAPSHOT_MAX_SESSIONS",
     "PollSchedule",
     "RetryPolicy",
     "Timeouts",
@@ -70,6 +72,19 @@ __all__ = [
 logger = logging.getLogger("pulumi_qpu.retry")
 
 T = TypeVar("T")
+
+# --- reading many sessions at once ----------------------------------------------------
+
+SNAPSHOT_FRESH_SECONDS = 5.0
+"""How long one listing of a project answers for its sessions (pulumi_qpu/snapshots.py).
+
+A preview or refresh reads every Session of a stack within a few seconds; one listing
+serves them all. Five seconds is shorter than any session's life and than the poll of a
+wait, and a session changed by this process is read again (``forget``)."""
+
+SNAPSHOT_MAX_SESSIONS = 500
+"""Most sessions one listing reads (5 pages of 100): a project with a long history is
+not read to its end; an older session is read with a GET."""
 
 # --- timeouts -----------------------------------------------------------------------
 

@@ -49,7 +49,7 @@ MAX_PARAMETERS_LENGTH: Final = models.MAX_PARAMETERS_LENGTH
 DEFAULT_PAGE_SIZE: Final = 20
 """page_size when omitted or 0 (0 is protobuf's "unset")."""
 
-MAX_PAGE_SIZE: Final = 100
+MAX_PAGE_SIZE: Final = models.MAX_PAGE_SIZE
 """Largest page_size; larger is 400 invalid_arguments (constraint)."""
 
 # --- lifecycle ----------------------------------------------------------------------
