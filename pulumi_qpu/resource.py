@@ -264,7 +264,12 @@ class Session(pulumi.dynamic.Resource, module="qpu", name="Session"):
     worst_case_cost: pulumi.Output[str | None]
     """Price per hour times ``max_duration``, rounded up to the cent; known at preview."""
     accrued_cost: pulumi.Output[str | None]
-    """Price per hour times the time run so far (or until it ended); refreshed by refresh."""
+    """Price per hour times the time run so far (or until it ended).
+
+    Stored in the state by ``pulumi refresh`` (and by a create or update); an export of
+    it shows the new value only once the program runs again: ``pulumi up`` or
+    ``pulumi refresh --run-program``.
+    """
 
     def __init__(
         self,
