@@ -122,4 +122,7 @@ class SessionOutputs:
     worst_case_cost: pulumi.Output[str | None]
     """Price per hour times `max_duration`, rounded up to the minor unit; known at preview."""
     accrued_cost: pulumi.Output[str | None]
-    """Price per hour times the time run so far (or until it ended)."""
+    """Price per hour times the time run so far (or until it ended); stored by `pulumi refresh`,
+    exported anew only when the program runs again (`pulumi up`, `pulumi refresh --run-
+    program`).
+    """

@@ -380,7 +380,8 @@ class InputChecker:
             hint = f"; did you mean {', '.join(map(repr, closest))}?" if closest else ""
             self.fail(
                 "platform_name",
-                f"no platform has this name{hint} (list them with pulumi_qpu.list_platforms)",
+                f"no platform has this name among the {getattr(exc, 'listed', 'ones')} the API "
+                f"lists{hint} (list them with pulumi_qpu.list_platforms)",
             )
         except ConfigurationError as exc:
             self.fail(

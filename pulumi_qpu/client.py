@@ -570,6 +570,7 @@ class QaasClient:
         raise PlatformNotFoundError(
             name,
             [by_folded[c] for c in closest],
+            listed=len(platforms),
             method="GET",
             url=f"{self.api_url}{API_PREFIX}/platforms",
         )

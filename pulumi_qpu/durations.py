@@ -92,10 +92,17 @@ def _parse_text(value: str) -> Decimal:
     text = value.strip()
     if not text:
         raise InvalidDurationError(value, "it is empty")
+    # A sign applies to any form ("-300", "-5m", "-PT5M"): a negative duration is then
+    # refused by the caller with the one message for every form, not as unknown text.
+    if text[0] in "+-" and text[1:].strip():
+        unsigned = _parse_unsigned(value, text[1:].strip())
+        return -unsigned if text[0] == "-" else unsigned
+    return _parse_unsigned(value, text)
+
+
+def _parse_unsigned(value: str, text: str) -> Decimal:
     if re.fullmatch(_NUMBER, text):
         return Decimal(text)
-    if text[0] in "+-" and re.fullmatch(_NUMBER, text[1:]):
-        return Decimal(text)  # rejected as non-positive by the caller when "-"
     lowered = text.lower()
     if _COMPOUND.match(lowered):
         return sum(

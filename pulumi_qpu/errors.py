@@ -256,17 +256,26 @@ class PlatformNotFoundError(NotFoundError):
     """No platform has the name asked for; ``closest_names`` lists the nearest ones.
 
     A :class:`NotFoundError` for callers that catch one, but the API did not answer 404:
-    it listed its platforms (``status_code`` is that listing's 200) and none had the
-    name, so the message says exactly that.
+    it listed its platforms (``status_code`` is that listing's 200, ``listed`` how many)
+    and none had the name, so the message says exactly that, with the count: "lists
+    none" alone would read as "the API has no platforms".
     """
 
-    def __init__(self, name: str, closest_names: list[str], *, method: str, url: str) -> None:
+    def __init__(
+        self, name: str, closest_names: list[str], *, listed: int, method: str, url: str
+    ) -> None:
         self.name = name
         self.closest_names = list(closest_names)
+        self.listed = listed
         if closest_names:
             suggestion = "closest names: " + ", ".join(closest_names)
         else:
             suggestion = "no platform name is close; list them with list_platforms()"
+        found = (
+            f"none of the {listed} platforms {method} {url} lists has that name"
+            if listed
+            else f"{method} {url} lists no platform at all"
+        )
         super().__init__(
             f"no platform is named {name!r}",
             status_code=200,
@@ -279,8 +288,7 @@ class PlatformNotFoundError(NotFoundError):
         # Not APIError's "GET <url> -> 404 not_found: ...": the listing succeeded.
         Exception.__init__(
             self,
-            f"no platform is named {name!r} (the API lists no platform of that name: "
-            f"{method} {url}); {suggestion}",
+            f"no platform is named {name!r} ({found}); {suggestion}",
         )
 
 

@@ -396,7 +396,9 @@ COST_OUTPUTS: Final[tuple[Output, ...]] = (
     _out(
         "accrued_cost",
         "str | None",
-        "Price per hour times the time run so far (or until it ended).",
+        "Price per hour times the time run so far (or until it ended); stored by "
+        "`pulumi refresh`, exported anew only when the program runs again (`pulumi up`, "
+        "`pulumi refresh --run-program`).",
     ),
 )
 """The cost outputs (docs/cost.md): exact decimal text in ``currency``, or absent."""

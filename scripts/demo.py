@@ -57,7 +57,11 @@ def get_cli() -> Path:
 def emulator() -> Iterator[dict[str, str]]:
     """Run the bundled emulator on a free loopback port; yield its SCW_* variables."""
     process = subprocess.Popen(
-        [sys.executable, "-u", "-m", "pulumi_qpu.emulator", "--port", "0", "--start-delay", "2"],
+        # --ephemeral: the demo's own keys and sessions, never the user's state file.
+        [
+            *(sys.executable, "-u", "-m", "pulumi_qpu.emulator", "--ephemeral"),
+            *("--port", "0", "--start-delay", "2"),
+        ],
         stdout=subprocess.PIPE,
         stdin=subprocess.PIPE,
         text=True,

@@ -24,7 +24,24 @@ import pytest
 HEARTBEAT_SECONDS = "0.5"
 os.environ["PULUMI_QPU_HEARTBEAT_SECONDS"] = HEARTBEAT_SECONDS
 
+from pulumi_qpu.emulator.statefile import STATE_FILE_ENV  # noqa: E402
 from tests.support.emulator import EmulatorFactory, RunningEmulator, start_emulator  # noqa: E402
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _own_emulator_state_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Point the emulator's default state file into the run's temporary folder.
+
+    The fixtures run it --ephemeral anyway; this keeps a test that starts a plain
+    `qpu-emulator` (as a user would) off the user's own file and its lock.
+    """
+    saved = os.environ.get(STATE_FILE_ENV)
+    os.environ[STATE_FILE_ENV] = str(tmp_path_factory.mktemp("emulator-state") / "emulator.db")
+    yield
+    if saved is None:
+        os.environ.pop(STATE_FILE_ENV, None)
+    else:
+        os.environ[STATE_FILE_ENV] = saved
 
 
 @pytest.fixture(scope="session", autouse=True)

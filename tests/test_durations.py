@@ -70,5 +70,16 @@ def test_refused_values_raise_an_error_naming_the_value(value: object) -> None:
     assert isinstance(info.value, ValueError)
 
 
+@pytest.mark.parametrize("value", [-300, -300.0, "-300", "-300s", "-5m", " - 5m", "-PT5M", "-0s"])
+def test_a_negative_duration_gets_the_same_reason_in_every_form(value: object) -> None:
+    with pytest.raises(InvalidDurationError) as info:
+        duration_seconds(value)  # type: ignore[arg-type]
+    assert info.value.reason == "it must be greater than zero"
+
+
+def test_a_plus_sign_is_allowed_in_every_form() -> None:
+    assert to_wire_duration("+5m") == to_wire_duration("+300") == "300s"
+
+
 def test_spelling_does_not_change_the_canonical_form() -> None:
     assert to_wire_duration("1h") == to_wire_duration("3600s") == to_wire_duration(3600.0)

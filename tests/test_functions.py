@@ -66,7 +66,11 @@ def test_an_unknown_platform_name_is_not_reported_as_a_404(qpu: RunningEmulator)
     with pytest.raises(PlatformNotFoundError) as info:
         functions.get_platform(name="NO-SUCH-PLATFORM")
     assert "404" not in str(info.value)
-    assert str(info.value).startswith("no platform is named 'NO-SUCH-PLATFORM'")
+    assert str(info.value) == (
+        "no platform is named 'NO-SUCH-PLATFORM' (none of the 16 platforms GET "
+        f"{qpu.url}/qaas/v1alpha1/platforms lists has that name); no platform name is close; "
+        "list them with list_platforms()"
+    )
     assert info.value.status_code == 200
 
 

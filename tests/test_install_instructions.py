@@ -39,6 +39,16 @@ def test_example_requirements_install_pulumi_qpu_from_a_path_that_holds_it(path:
     assert "not on PyPI" in path.read_text()
 
 
+@pytest.mark.parametrize("path", REQUIREMENTS, ids=lambda p: p.parent.name)
+def test_example_requirements_ask_for_the_pulumi_sdk_the_package_does(path: Path) -> None:
+    # An older floor in an example would let pip pick an SDK pulumi-qpu refuses.
+    found = re.search(r'^\s*"(pulumi[<>=!~][^"]*)",', (ROOT / "pyproject.toml").read_text(), re.M)
+    assert found, "pyproject.toml names no pulumi requirement"
+    sdk = [line for line in _requirements(path) if re.match(r"pulumi\s*[<>=!~]", line)]
+    where = path.relative_to(ROOT)
+    assert sdk == [found.group(1)], f"{where} asks for {sdk}, pyproject.toml {found.group(1)}"
+
+
 @pytest.mark.parametrize("path", [p for p in DOCUMENTS if p.is_file()], ids=lambda p: p.name)
 def test_no_document_installs_pulumi_qpu_by_its_name_from_pypi(path: Path) -> None:
     found = [line for line in path.read_text().splitlines() if _BY_NAME.search(line)]

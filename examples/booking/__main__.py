@@ -4,8 +4,10 @@ The session stays ``starting`` until the slot opens and ends when it closes; ``u
 returns once the booking is accepted (no wait for the slot).
 
 Config:
-  ``slotStart``     required, RFC 3339 (``2026-12-01T09:00:00Z``); at least one hour
-                    ahead on QPU-GARNET-20PQ (the platform's booking requirement).
+  ``slotStart``     required, RFC 3339 in UTC; at least one hour ahead on
+                    QPU-GARNET-20PQ (the platform's booking requirement). The README
+                    sets it to two hours from now, once: it stays in the stack config,
+                    since a slot computed at every run would move and replace the session.
   ``slotDuration``  default 1h (15 min to 4 h on QPU-GARNET-20PQ).
   ``platform``      default QPU-GARNET-20PQ; must be bookable.
 """

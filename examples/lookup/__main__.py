@@ -8,9 +8,13 @@ Config:
                        change updates it, ``pulumi destroy`` ends it.
 """
 
+from collections import Counter
+
 import pulumi
 
 from pulumi_qpu import Session, get_platform, list_sessions
+
+LIVE = ("starting", "running")
 
 config = pulumi.Config()
 platform = get_platform(name=config.get("platform") or "EMU-AER-16C-128M")
@@ -23,7 +27,13 @@ pulumi.export(
 )
 
 existing = list_sessions(platform_id=platform.id)
-pulumi.export("existing_session_ids", [s.id for s in existing])
+# Only live sessions can be adopted; the stopped ones (most of a project's history) are
+# counted, not listed.
+pulumi.export(
+    "live_sessions",
+    {s.id: {"name": s.name, "status": str(s.status)} for s in existing if s.status in LIVE},
+)
+pulumi.export("session_counts", dict(Counter(str(s.status) for s in existing)))
 
 adopt = config.get("adoptSessionId")
 if adopt:

@@ -26,8 +26,15 @@ from pathlib import Path
 from pulumi_qpu.emulator import assumptions
 from pulumi_qpu.emulator.faults import FaultSettings
 from pulumi_qpu.emulator.service import EmulatorOptions, Tenant
+from pulumi_qpu.emulator.statefile import STATE_FILE_ENV, default_state_file
 
-__all__ = ["build_parser", "install_hint", "main", "options_from_args"]
+__all__ = [
+    "build_parser",
+    "install_hint",
+    "main",
+    "options_from_args",
+    "state_file_from_args",
+]
 
 # What the "emulator" extra brings; without it the package installs, the command does not run.
 _EXTRA_MODULES = ("uvicorn", "starlette", "h11")
@@ -39,6 +46,22 @@ def _tenant(text: str) -> Tenant:
     if not key or not ids:
         raise argparse.ArgumentTypeError(f"expected KEY:PROJECT[,PROJECT...], got {text!r}")
     return Tenant(key, ids)
+
+
+def _shown_default() -> str:
+    # The user's folder as ~, so the help reads the same for everyone.
+    path = default_state_file()
+    try:
+        return str(Path("~") / path.relative_to(Path.home()))
+    except ValueError:
+        return str(path)
+
+
+def state_file_from_args(args: argparse.Namespace) -> str | None:
+    """Return the state file to open: the option's, none with ``--ephemeral``, else the default."""
+    if args.ephemeral:
+        return None
+    return str(args.state_file or default_state_file())
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,7 +82,17 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY:PROJECT[,PROJECT]",
         help="another tenant (repeatable); one is generated when none is given",
     )
-    parser.add_argument("--state-file", help="SQLite file for the state (in memory if omitted)")
+    state = parser.add_mutually_exclusive_group()
+    state.add_argument(
+        "--state-file",
+        help=f"SQLite file keeping keys, sessions and the clock across restarts "
+        f"(default: ${STATE_FILE_ENV}, else {_shown_default()})",
+    )
+    state.add_argument(
+        "--ephemeral",
+        action="store_true",
+        help="keep the state in memory: new keys and no sessions on every start",
+    )
     parser.add_argument("--platforms", help="JSON file replacing the built-in platform catalogue")
     parser.add_argument(
         "--start-delay",
@@ -130,7 +163,7 @@ def options_from_args(args: argparse.Namespace) -> EmulatorOptions:
         time_scale=args.time_scale,
         seed=args.seed,
         faults=faults,
-        state_file=args.state_file,
+        state_file=state_file_from_args(args),
         platforms_file=args.platforms,
         tenants_generated=not (args.secret_key or args.project_id or args.tenant),
     )
@@ -187,6 +220,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     except ValueError as exc:  # pydantic's ValidationError of a fault setting is one
         parser.error(str(exc))
     try:
+        if options.state_file and not args.state_file:
+            # The default file's folder (a user folder) may not exist yet; a named one must.
+            Path(options.state_file).parent.mkdir(parents=True, exist_ok=True)
         serve(
             options,
             host=args.host,
@@ -195,7 +231,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             exit_with_parent=args.exit_with_parent,
         )
     except (OSError, sqlite3.Error, ValueError) as exc:
-        # A port in use, an unwritable state file, a bad catalogue: one line, no traceback.
+        # A port in use, a state file unwritable or in use, a bad catalogue: one line.
         sys.exit(f"qpu-emulator: {exc}")
 
 

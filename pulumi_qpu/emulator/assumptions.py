@@ -97,6 +97,14 @@ BOOKING_OPTIONAL_ON_BOOKABLE: Final = True
 MAINTENANCE_REFUSES_SESSIONS: Final = True
 """Creating a session on a platform in ``maintenance`` is 412 precondition_failed."""
 
+RESTART_RESUMES_THE_CLOCK: Final = True
+"""A restart on a state file (the default: see ``statefile.py``) carries on with the stored
+keys and sessions. The clock resumes at the later of the wall time and the last emulated
+time recorded, never earlier: with a clock at wall time (time scale 1, never advanced)
+the time the emulator was down counts, so a session whose end fell in it is stopped at
+the first read, stamped with its deadline; a clock that ran ahead of the wall (advanced,
+or sped up) resumes where it stopped and the downtime does not count."""
+
 # --- rate limiting ------------------------------------------------------------------
 
 RATE_LIMIT_ENFORCED: Final = False

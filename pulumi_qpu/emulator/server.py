@@ -17,6 +17,7 @@ import uvicorn
 from pulumi_qpu.emulator.app import EmulatorApp
 from pulumi_qpu.emulator.connections import AbortableH11Protocol
 from pulumi_qpu.emulator.service import Emulator, EmulatorOptions
+from pulumi_qpu.emulator.statefile import StateFileLock
 
 __all__ = ["ACCESS_KEY", "announce", "bind", "serve"]
 
@@ -38,16 +39,35 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def announce(url: str, options: EmulatorOptions, out: TextIO = sys.stdout) -> None:
-    """Print the URL and the export lines (first line: ``... listening on URL``)."""
+    """Print the URL, where the state is kept, and how to point a client at this emulator.
+
+    The first line is ``qpu-emulator listening on URL``; every other line is either a
+    command to paste or a ``#`` comment, so the output stays a valid shell script.
+    """
     main, *others = options.tenants
+    key, project = main.secret_key, main.project_ids[0]
+    if options.state_file:
+        state = (
+            f"# state: {options.state_file} (keys and sessions kept across restarts; "
+            "--ephemeral for none)"
+        )
+    else:
+        state = "# state: in memory (--ephemeral): new keys and no sessions on every start"
     lines = [
         f"qpu-emulator listening on {url}",
+        state,
+        "# For a shell (pulumi-qpu and the official Scaleway SDKs read these):",
         f"export SCW_API_URL={url}",
-        f"export SCW_SECRET_KEY={main.secret_key}",
-        f"export SCW_DEFAULT_PROJECT_ID={main.project_ids[0]}",
+        f"export SCW_SECRET_KEY={key}",
+        f"export SCW_DEFAULT_PROJECT_ID={project}",
         # The emulator ignores the access key, but the official SDKs refuse to start
         # without one of the right shape.
         f"export SCW_ACCESS_KEY={ACCESS_KEY}",
+        "# Or for a Pulumi stack, in its project folder. Stack config outranks the",
+        "# environment: once a stack sets qpu:apiUrl, the exports above change nothing for it.",
+        f"pulumi config set qpu:apiUrl {url}",
+        f"pulumi config set qpu:projectId {project}",
+        f"pulumi config set --secret qpu:secretKey {key}",
     ]
     lines += [f"# tenant {t.secret_key} {','.join(t.project_ids)}" for t in others]
     out.write("\n".join(lines) + "\n")
@@ -70,12 +90,18 @@ def serve(
     exit_with_parent: bool = False,
 ) -> None:
     """Serve the emulator until interrupted (or, with ``exit_with_parent``, stdin closes)."""
+    lock = StateFileLock(options.state_file) if options.state_file else None
+    if lock is not None:
+        lock.acquire()  # before the file is opened: one process per state file
     emulator = Emulator(options)
     app = EmulatorApp(emulator)
     sock = bind(host, port)
     bound_port = sock.getsockname()[1]
     shown_host = f"[{host}]" if ":" in host else host
-    announce(f"http://{shown_host}:{bound_port}", options)
+    url = f"http://{shown_host}:{bound_port}"
+    if lock is not None:
+        lock.record(url)
+    announce(url, options)
     config = uvicorn.Config(
         app,
         http=AbortableH11Protocol,
@@ -90,4 +116,8 @@ def serve(
     server = uvicorn.Server(config)
     if exit_with_parent:
         threading.Thread(target=_exit_on_stdin_eof, args=(server,), daemon=True).start()
-    server.run(sockets=[sock])
+    try:
+        server.run(sockets=[sock])
+    finally:
+        if lock is not None:
+            lock.release()

@@ -39,7 +39,7 @@ def test_every_wrong_input_is_named_at_preview_and_nothing_is_created(
     text = str(failure.value)
     for expected in (
         "property platform_name value {EMU-AER-H10} has a problem: no platform has this "
-        "name; did you mean 'EMU-AER-H100'",
+        "name among the 16 the API lists; did you mean 'EMU-AER-H100'",
         "property max_duration value {1 hour} has a problem: invalid duration: it is not a "
         "duration this parser knows",
         "property tags value {team} has a problem: tags must be a list of strings, not str",

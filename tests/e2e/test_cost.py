@@ -166,6 +166,11 @@ def test_refresh_brings_the_accrued_cost_up_to_date(
     stack.refresh()
     accrued = Decimal(engine.resources(stack)[0]["outputs"]["accrued_cost"])
     assert Decimal("1.60") <= accrued <= Decimal("1.61")  # 3.20 EUR/h for 30 min
+    # A stack output is what the program exported when it last ran: a plain refresh
+    # runs no program, so `pulumi stack output` still shows the old value (README, Outputs).
+    assert stack.outputs()["accrued0"].value == "0.00"
+    stack.refresh(run_program=True)
+    assert Decimal(stack.outputs()["accrued0"].value) == accrued
 
 
 def test_the_fleet_example_shows_its_worst_case_at_preview(

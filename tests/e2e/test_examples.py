@@ -91,11 +91,17 @@ def test_lookup_adopts_an_existing_session(engine: RealEngine, qpu: RunningEmula
     ) as client:
         platform = client.find_platform("EMU-AER-16C-128M")
         existing = client.create_session(platform_id=platform.id, name="by-hand")
+        stopped = client.create_session(platform_id=platform.id, name="ended")
+        client.terminate_session(stopped.id)
+    qpu.advance(60)  # the ended one stopped, the other running
     stack = engine.example("lookup")
-    assert stack.up().outputs["existing_session_ids"].value == [existing.id]
+    outputs = stack.up().outputs
+    # Only what can be adopted is listed, with its name and status; the rest is counted.
+    assert outputs["live_sessions"].value == {existing.id: {"name": "by-hand", "status": "running"}}
+    assert outputs["session_counts"].value == {"running": 1, "stopped": 1}
     stack.set_config("adoptSessionId", auto.ConfigValue(existing.id))
     assert stack.up().outputs["adopted_name"].value == "by-hand"
-    assert [s["id"] for s in qpu.sessions()] == [existing.id]
+    assert [s["id"] for s in qpu.sessions()] == [existing.id, stopped.id]
     (tags,) = [s["tags"] for s in live_sessions(qpu)]
     # The declared tags, and the hidden adoption tag (docs/provider.md, Adoption).
     assert visible_tags(tags) == ["adopted"]
@@ -104,4 +110,4 @@ def test_lookup_adopts_an_existing_session(engine: RealEngine, qpu: RunningEmula
     ]
     assert set(stack.up().summary.resource_changes) == {"same"}  # adopted, then left alone
     stack.destroy()
-    assert [s["status"] for s in qpu.sessions()] == ["stopped"]
+    assert [s["status"] for s in qpu.sessions()] == ["stopped", "stopped"]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 import pytest
 
 from pulumi_qpu.emulator.__main__ import build_parser, options_from_args
+from pulumi_qpu.emulator.statefile import STATE_FILE_ENV
 from tests.support.emulator import EmulatorFactory
 
 
@@ -16,13 +18,50 @@ def test_first_line_gives_the_url_and_exports_follow(emulator_factory: EmulatorF
     server = emulator_factory()
     lines = server.output.splitlines()
     assert lines[0] == f"qpu-emulator listening on {server.url}"
-    assert lines[1:4] == [
+    assert lines[1] == ("# state: in memory (--ephemeral): new keys and no sessions on every start")
+    assert lines[3:7] == [
         f"export SCW_API_URL={server.url}",
         f"export SCW_SECRET_KEY={server.secret_key}",
         f"export SCW_DEFAULT_PROJECT_ID={server.project_id}",
+        "export SCW_ACCESS_KEY=SCWEMULATOR000000000",
     ]
-    assert lines[4] == "export SCW_ACCESS_KEY=SCWEMULATOR000000000"
-    assert lines[5] == f"# tenant {server.other_secret_key} {server.other_project_id}"
+    assert lines[-1] == f"# tenant {server.other_secret_key} {server.other_project_id}"
+    # Every line but the first is a command or a comment: the output is a shell script.
+    assert all(line.startswith(("export ", "pulumi config set ", "# ")) for line in lines[1:])
+
+
+def test_the_hint_gives_stack_config_too_and_says_it_outranks_the_exports(
+    emulator_factory: EmulatorFactory,
+) -> None:
+    server = emulator_factory()
+    text = server.output
+    assert (
+        "# Or for a Pulumi stack, in its project folder. Stack config outranks the\n"
+        "# environment: once a stack sets qpu:apiUrl, the exports above change nothing for it.\n"
+        f"pulumi config set qpu:apiUrl {server.url}\n"
+        f"pulumi config set qpu:projectId {server.project_id}\n"
+        f"pulumi config set --secret qpu:secretKey {server.secret_key}\n"
+    ) in text
+
+
+def test_the_state_file_is_in_the_users_state_folder_unless_moved(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv(STATE_FILE_ENV, raising=False)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    parse = build_parser().parse_args
+    assert options_from_args(parse([])).state_file == str(
+        tmp_path / "state" / "pulumi-qpu" / "emulator.db"
+    )
+    monkeypatch.setenv(STATE_FILE_ENV, str(tmp_path / "moved.db"))
+    assert options_from_args(parse([])).state_file == str(tmp_path / "moved.db")
+    assert options_from_args(parse(["--state-file", "x.db"])).state_file == "x.db"
+    assert options_from_args(parse(["--ephemeral"])).state_file is None
+
+
+def test_ephemeral_and_a_state_file_cannot_go_together() -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--ephemeral", "--state-file", "x.db"])
 
 
 def test_the_printed_url_serves_platforms(emulator_factory: EmulatorFactory) -> None:
@@ -74,6 +113,7 @@ def test_help_lists_every_option() -> None:
         "--project-id",
         "--tenant",
         "--state-file",
+        "--ephemeral",
         "--platforms",
         "--start-delay",
         "--stop-delay",
@@ -111,7 +151,11 @@ def test_exit_with_parent_stops_when_stdin_closes() -> None:
 @pytest.mark.parametrize(
     ("option", "value", "message"),
     [
-        ("--state-file", "/nonexistent/dir/state.db", "unable to open database file"),
+        (
+            "--state-file",
+            "/nonexistent/dir/state.db",
+            "cannot use the state file /nonexistent/dir/state.db: No such file or directory",
+        ),
         ("--platforms", "/nonexistent/platforms.json", "No such file"),
     ],
 )

@@ -4,7 +4,8 @@
 options given as keyword arguments (``start_delay=0.5`` becomes ``--start-delay 0.5``;
 ``tenant=[...]`` repeats ``--tenant``; ``True`` is a bare flag), reads the printed URL,
 keys and projects, and returns a :class:`RunningEmulator` that is also a context
-manager (it stops the process, killing it if it does not exit in time).
+manager (it stops the process, killing it if it does not exit in time). Without a
+``state_file`` the process runs ``--ephemeral``: a test never opens the user's state file.
 """
 
 from __future__ import annotations
@@ -63,16 +64,22 @@ class RunningEmulator:
     def __init__(self, options: dict[str, Any]) -> None:
         """Start the process with ``options`` (see :func:`start_emulator`)."""
         self.options = dict(options)
-        # Fixed keys, so restart() on the same state file keeps the same tenants.
-        self.options.setdefault("secret_key", str(uuid.uuid4()))
-        self.options.setdefault("project_id", str(uuid.uuid4()))
-        if not self.options.get("tenant"):
-            self.options["tenant"] = [f"{uuid.uuid4()}:{uuid.uuid4()}"]
-        self.secret_key: str = self.options["secret_key"]
-        self.project_id: str = self.options["project_id"]
-        other_key, _, other_projects = str(self.options["tenant"][0]).partition(":")
-        self.other_secret_key: str = other_key
-        self.other_project_id: str = other_projects.split(",")[0]
+        # Never the user's own state file: in memory unless the test names a file.
+        if not self.options.get("state_file"):
+            self.options.setdefault("ephemeral", True)
+        # generated_keys=True: let the emulator make (or reload) its keys, as a user's
+        # plain `qpu-emulator` does; otherwise fixed ones, so restart() keeps the tenants
+        # even without a state file.
+        if not self.options.pop("generated_keys", False):
+            self.options.setdefault("secret_key", str(uuid.uuid4()))
+            self.options.setdefault("project_id", str(uuid.uuid4()))
+            if not self.options.get("tenant"):
+                self.options["tenant"] = [f"{uuid.uuid4()}:{uuid.uuid4()}"]
+        # Read back from the printed lines on every start.
+        self.secret_key = ""
+        self.project_id = ""
+        self.other_secret_key = ""
+        self.other_project_id = ""
         self.url = ""
         self.access_key = ""
         self._process: subprocess.Popen[str] | None = None
@@ -122,10 +129,19 @@ class RunningEmulator:
             if line is None:
                 self.stop()
                 raise EmulatorStartError("emulator did not start:\n" + "".join(self._output[-50:]))
+            value = line.split("=", 1)[-1].strip()
             if line.startswith("export SCW_API_URL="):
-                url = line.split("=", 1)[1].strip()
-            if line.startswith("export SCW_ACCESS_KEY="):
-                self.access_key = line.split("=", 1)[1].strip()
+                url = value
+            elif line.startswith("export SCW_SECRET_KEY="):
+                self.secret_key = value
+            elif line.startswith("export SCW_DEFAULT_PROJECT_ID="):
+                self.project_id = value
+            elif line.startswith("export SCW_ACCESS_KEY="):
+                self.access_key = value
+            elif line.startswith("# tenant "):
+                # The last lines; there is always at least one other tenant.
+                key, projects = line.split()[2:4]
+                self.other_secret_key, self.other_project_id = key, projects.split(",")[0]
                 break
         self.url = url
         self._client = httpx.Client(
@@ -178,6 +194,12 @@ class RunningEmulator:
         self.stop()
         time.sleep(seconds)  # the outage is wall-clock time, as the clients live it
         self._start(port or 0)
+
+    @property
+    def pid(self) -> int:
+        """The process id of the running emulator."""
+        assert self._process is not None, "the emulator is not running"
+        return self._process.pid
 
     @property
     def output(self) -> str:
