@@ -55,3 +55,17 @@ def test_the_inputs_table_says_what_a_change_does_as_the_provider_decides() -> N
 def test_the_outputs_section_names_every_output() -> None:
     named = set(re.findall(r"`(\w+)`", _section("Outputs")))
     assert set(OUTPUT_KEYS) <= named, set(OUTPUT_KEYS) - named
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor of a heading: lower case, punctuation dropped, spaces as hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_every_link_to_a_section_of_the_readme_finds_it() -> None:
+    text = re.sub(r"\n```.*?\n```", "", README.read_text(), flags=re.S)  # code is no heading
+    anchors = {_anchor(heading) for heading in re.findall(r"^#+ (.+)$", text, re.M)}
+    assert _anchor("Leftovers: sessions no state holds") == "leftovers-sessions-no-state-holds"
+    links = set(re.findall(r"\]\(#([^)]+)\)", text))
+    assert links, "the README links to none of its sections"
+    assert links <= anchors, links - anchors
