@@ -94,6 +94,12 @@ BOOKING_OPTIONAL_ON_BOOKABLE: Final = True
 MAINTENANCE_REFUSES_SESSIONS: Final = True
 """Creating a session on a platform in ``maintenance`` is 412 precondition_failed."""
 
+REFUSAL_PRECONDITION: Final = "unknown_precondition"
+"""``precondition`` of every 412 the emulator sends (maintenance, late cancellation). The
+Scaleway clients know ``unknown_precondition``, ``resource_still_in_use`` and
+``attribute_must_be_set``; neither refusal is one of the last two, so the reason is in
+``help_message`` (which names the platform and what to do), as the clients expect."""
+
 # --- rate limiting ------------------------------------------------------------------
 
 RATE_LIMIT_ENFORCED: Final = False
