@@ -126,9 +126,18 @@ class ConfigurationError(QpuError):
 class MissingConfigurationError(ConfigurationError):
     """A required setting is set nowhere; the message lists every place looked."""
 
-    def __init__(self, field: str, looked: list[str], how_to_fix: str) -> None:
+    def __init__(
+        self,
+        field: str,
+        looked: list[str],
+        how_to_fix: str,
+        *,
+        sources: Mapping[str, str] | None = None,
+    ) -> None:
         self.field = field
         self.looked = list(looked)
+        # Where the settings that are set came from: the fix follows the user's habit.
+        self.sources = dict(sources or {})
         places = "\n".join(f"  - {place}" for place in looked)
         super().__init__(f"{field} is not set. Looked in:\n{places}\nFix: {how_to_fix}")
 
@@ -139,6 +148,7 @@ class InvalidConfigurationError(ConfigurationError):
     def __init__(self, field: str, source: str, reason: str) -> None:
         self.field = field
         self.source = source
+        self.reason = reason  # may quote the value: show it only where it cannot be secret
         super().__init__(f"{field} from {source} is invalid: {reason}")
 
 
