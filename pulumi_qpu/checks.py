@@ -26,20 +26,23 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
+import httpx
 from pulumi.dynamic import CheckFailure
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 from pydantic import ValidationError
 
 from pulumi_qpu import spec
+from pulumi_qpu.config import stack_problem
 from pulumi_qpu.cost import COST_OUTPUT_KEYS
 from pulumi_qpu.durations import to_wire_duration
 from pulumi_qpu.errors import (
     ConfigurationError,
-    InvalidConfigurationError,
+    DeniedAuthenticationError,
     InvalidDurationError,
     NotFoundError,
     QpuError,
+    TransportError,
 )
 from pulumi_qpu.identity import (
     ADOPTED_TAG,
@@ -71,6 +74,7 @@ __all__ = [
     "UPDATE_KEYS",
     "DeduplicationClaims",
     "InputChecker",
+    "access_problem",
     "adoption_refusal",
     "canonical_parameters",
     "contains_unknown",
@@ -239,11 +243,25 @@ def _without_values(text: str, *values: object) -> str:
     return text
 
 
-def _configuration_problem(exc: ConfigurationError) -> str:
-    """Say what is wrong with the configuration, without the value (it may be secret)."""
-    if isinstance(exc, InvalidConfigurationError):
-        return f"{exc.field} from {exc.source} is not valid"
-    return str(exc)  # a missing setting: the places looked, no value
+def access_problem(exc: QpuError) -> str | None:
+    """Say a failure no input causes as what it is, or None for any other failure.
+
+    Configuration (a setting missing or malformed), credentials (401: the key was
+    refused, and where it came from) and reachability (the API URL, and where it came
+    from): each is the stack's problem, not a property's, and its fix is the stack's.
+    Never quotes a setting's value.
+    """
+    if isinstance(exc, ConfigurationError):
+        return stack_problem(exc)
+    if isinstance(exc, DeniedAuthenticationError):
+        api = httpx.URL(exc.url)
+        return (
+            f"{exc.hint} ({exc.status_code} {exc.type} from {api.scheme}://{api.netloc.decode()})"
+        )
+    if isinstance(exc, TransportError):
+        # The request line holds the inputs the lookup sent; the rest says it all.
+        return str(exc).removeprefix(f"{exc.method} {exc.url}: ")
+    return None
 
 
 # --- check --------------------------------------------------------------------------
@@ -274,10 +292,25 @@ class InputChecker:
         self.news = news
         self.failures: list[CheckFailure] = []
         self.out: dict[str, Any] = {}
+        self.cut_off = False
+        """True once the API cannot be asked (configuration, key, URL): no more lookups."""
 
     def fail(self, prop: str, reason: str) -> None:
         """Record that ``prop`` is wrong and how to fix it (never quoting its value)."""
         self.failures.append(CheckFailure(prop, reason))
+
+    def cannot_reach(self, exc: QpuError) -> bool:
+        """Record a configuration, key or URL failure once; True if ``exc`` is one.
+
+        It is the resource's failure, not a property's: no input caused it.
+        """
+        problem = access_problem(exc)
+        if problem is None:
+            return False
+        if not self.cut_off:
+            self.cut_off = True
+            self.fail("", problem)
+        return True
 
     def run(self) -> dict[str, Any]:
         """Check every input; return the canonical inputs (failures in ``failures``)."""
@@ -372,6 +405,8 @@ class InputChecker:
         if not isinstance(name, str) or not name:
             self.fail("platform_name", "platform_name must be a non-empty string")
             return
+        if self.cut_off:
+            return  # the API cannot be asked; that failure is said once already
         try:
             self.out["platform_id"] = self.platform_id(name)
         except NotFoundError as exc:
@@ -381,17 +416,12 @@ class InputChecker:
             self.fail(
                 "platform_name",
                 f"no platform has this name among the {getattr(exc, 'listed', 'ones')} the API "
-                f"lists{hint} (list them with pulumi_qpu.list_platforms)",
-            )
-        except ConfigurationError as exc:
-            self.fail(
-                "platform_name", f"cannot look up the platform: {_configuration_problem(exc)}"
+                f"lists{hint} (list them with pulumi_qpu.list_platforms, or set platform_id to "
+                "the platform's UUID instead)",
             )
         except QpuError as exc:
-            self.fail(
-                "platform_name",
-                f"cannot look up the platform: {exc} (or set platform_id instead)",
-            )
+            if not self.cannot_reach(exc):
+                self.fail("platform_name", f"cannot look up the platform: {exc}")
 
     def _project(self) -> None:
         value = self.out.get("project_id")
@@ -399,18 +429,16 @@ class InputChecker:
             try:
                 resolved = self.default_project_id()
             except ConfigurationError as exc:
-                resolved = None
-                reason = _configuration_problem(exc)
-            else:
-                reason = ""
+                self.cannot_reach(exc)  # a malformed setting: the stack's, said once
+                return
             if resolved:
                 self.out["project_id"] = resolved
                 return
             self.fail(
                 "project_id",
-                "no project: set project_id on the Session, stack config qpu:projectId, "
-                "SCW_DEFAULT_PROJECT_ID, or default_project_id in the scw config file"
-                + (f" ({reason})" if reason else ""),
+                "no project: set project_id on the Session, or `pulumi config set "
+                "qpu:projectId <project uuid>`, SCW_DEFAULT_PROJECT_ID, or "
+                "default_project_id in the scw config file",
             )
             return
         if is_unknown(value):

@@ -36,6 +36,7 @@ from pulumi_qpu._version import __version__
 from pulumi_qpu.config import (
     DEFAULT_API_URL,
     ResolvedConfig,
+    fix_for,
     validate_api_url,
     validate_project_id,
     validate_secret_key,
@@ -695,19 +696,27 @@ class QaasClient:
         """``error`` with what a user needs to act: attempts, time, URL source, emulator."""
         attempts = f"{error.attempts} attempt{'s' if error.attempts != 1 else ''}"
         source = self._sources.get("api_url", "argument api_url")
+        state = "did not answer" if isinstance(error, RequestTimeoutError) else "is unreachable"
         text = (
+            f"the API at {self.api_url} (URL from {_source_words(source)}) {state}: "
             f"{str(error).removeprefix(f'{error.method} {error.url}: ')}; gave up after "
-            f"{attempts} over "
-            f"{elapsed:.1f}s. API URL {self.api_url} (from {_source_words(source)})."
+            f"{attempts} over {elapsed:.1f}s."
         )
         url = httpx.URL(self.api_url)
         if isinstance(error, ConnectionFailedError) and not error.request_sent:
             if _is_loopback(url.host):
                 port = url.port or (443 if url.scheme == "https" else 80)
+                # Exported SCW_* lines do nothing where stack config sets the URL: it
+                # outranks the environment.
+                then = (
+                    ""
+                    if source.startswith("stack config")
+                    else " and export the SCW_* lines it prints"
+                )
                 text += (
                     f" Nothing is listening on {url.host}:{port}: if that is the pulumi-qpu "
-                    f"emulator, it is not running. Start it with `qpu-emulator --port {port}` "
-                    "and export the SCW_* lines it prints (docs/emulator.md)."
+                    f"emulator, it is not running. Start it with `qpu-emulator --port {port}`"
+                    f"{then} (docs/emulator.md)."
                 )
             else:
                 text += " Check the URL and that this machine can reach it (proxy, firewall)."
@@ -807,13 +816,12 @@ class QaasClient:
         )
 
     def _hint(self, status: int, error_type: str, project_id: str | None) -> str:
-        key_source = self._sources.get("secret_key", "the secret_key argument")
+        key_source = self._sources.get("secret_key", "argument secret_key")
         if status == 401:
             return (
                 f"the secret key from {key_source} was refused: check it is the secret key "
                 "(not the access key) of an API key that still exists, e.g. with "
-                "`scw iam api-key get <access key>`, and set the right one in SCW_SECRET_KEY "
-                "or qpu:secretKey"
+                f"`scw iam api-key get <access key>`, and {fix_for('secret_key', key_source)}"
             )
         if status == 403 and error_type == "quotas_exceeded":
             return "a quota is used up: delete unused sessions or ask for a higher quota"

@@ -31,14 +31,21 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from pulumi_qpu.errors import InvalidConfigurationError, MissingConfigurationError
+from pulumi_qpu.errors import (
+    ConfigurationError,
+    InvalidConfigurationError,
+    MissingConfigurationError,
+)
 from pulumi_qpu.models import UUID_PATTERN
 
 __all__ = [
     "DEFAULT_API_URL",
     "ResolvedConfig",
     "config_file_path",
+    "fix_for",
+    "for_stack",
     "resolve_config",
+    "stack_problem",
     "validate_api_url",
     "validate_project_id",
     "validate_secret_key",
@@ -172,6 +179,7 @@ def resolve_config(
     stack_config: Mapping[str, str] | None = None,
     environ: Mapping[str, str] | None = None,
     require_project: bool = False,
+    require_secret_key: bool = True,
 ) -> ResolvedConfig:
     """Resolve the client settings from arguments, stack config, environment and file.
 
@@ -184,6 +192,10 @@ def resolve_config(
             (``{"qpu:secretKey": ..., ...}``).
         environ: the environment to read (default ``os.environ``).
         require_project: raise when no project id is set anywhere.
+        require_secret_key: raise when no secret key is set anywhere (the default);
+            False gives ``secret_key=""`` instead, for a caller that needs the other
+            settings only (the project a check fills in), so that one missing setting
+            is not reported as the failure of another.
 
     Raises:
         MissingConfigurationError: no secret key (or no project id when required);
@@ -222,18 +234,20 @@ def resolve_config(
         if source is not None:
             sources[name] = source
 
-    if values["secret_key"] is None:
+    key = ""
+    if values["secret_key"] is not None:
+        key = validate_secret_key(values["secret_key"], sources["secret_key"])
+    elif require_secret_key:
         raise MissingConfigurationError(
-            "secret_key", _looked("secret_key", file_layer), _HOW_TO_SET_SECRET
+            "secret_key", _looked("secret_key", file_layer), _HOW_TO_SET_SECRET, sources=sources
         )
-    key = validate_secret_key(values["secret_key"], sources["secret_key"])
 
     project: str | None = None
     if values["project_id"] is not None:
         project = validate_project_id(values["project_id"], sources["project_id"])
     elif require_project:
         raise MissingConfigurationError(
-            "project_id", _looked("project_id", file_layer), _HOW_TO_SET_PROJECT
+            "project_id", _looked("project_id", file_layer), _HOW_TO_SET_PROJECT, sources=sources
         )
 
     if values["api_url"] is not None:
@@ -250,6 +264,82 @@ def resolve_config(
     return ResolvedConfig(
         secret_key=key, project_id=project, api_url=url, profile=resolved_profile, sources=sources
     )
+
+
+# What a value-bearing setting must look like: said instead of the reason, which quotes
+# the value (stack config may hold it as a secret).
+_EXPECTED: dict[str, tuple[str, str]] = {
+    "secret_key": ("<secret key>", "a secret key, without spaces or control characters"),
+    "project_id": ("<project uuid>", "a project UUID like 11111111-2222-3333-4444-555555555555"),
+    "api_url": ("<API URL>", f"a base URL like {DEFAULT_API_URL}, without path or credentials"),
+}
+
+
+def stack_problem(exc: ConfigurationError) -> str:
+    """Say a configuration problem as a Pulumi user fixes it: the ``qpu:`` key to set.
+
+    For the provider and the program's lookups, which take no ``secret_key=`` or
+    ``project_id=`` argument: the fix names ``pulumi config set`` or the ``SCW_*``
+    variable, whichever the stack's other settings use (stack config outranks the
+    environment). Never quotes a value: stack config may hold it as a secret. A plain
+    :class:`ConfigurationError` is taken as said already (its text is returned).
+    """
+    if isinstance(exc, MissingConfigurationError) and exc.field in _PLACES:
+        looked = [place for place in exc.looked if not place.startswith("argument ")]
+        return (
+            f"qpu configuration: no {exc.field} is set: {_how_to_set(exc.field, exc.sources)}. "
+            f"Looked in {'; '.join(looked)}"
+        )
+    if isinstance(exc, InvalidConfigurationError) and exc.field in _PLACES:
+        return (
+            f"qpu configuration: {exc.field} from {exc.source} is not valid: it must be "
+            f"{_EXPECTED[exc.field][1]}; {fix_for(exc.field, exc.source)}"
+        )
+    if isinstance(exc, InvalidConfigurationError):
+        # The profile's and the file's own problems name no value (a name, a position).
+        return f"qpu configuration: {exc.field} from {exc.source} is invalid: {exc.reason}"
+    return str(exc)
+
+
+def for_stack(exc: ConfigurationError) -> ConfigurationError:
+    """Return ``exc`` (same type, same attributes) saying :func:`stack_problem`'s text."""
+    exc.args = (stack_problem(exc),)
+    return exc
+
+
+def _how_to_set(name: str, sources: Mapping[str, str]) -> str:
+    stack_key, env_key, _ = _PLACES[name]
+    placeholder = _EXPECTED[name][0]
+    secret = " --secret" if name == "secret_key" else ""
+    stack_way = f"`pulumi config set{secret} {stack_key} {placeholder}`"
+    env_way = f"export {env_key}={placeholder} where pulumi runs"
+    # The place the stack's other settings come from is the one its user keeps them in.
+    in_stack = [s.removeprefix("stack config ") for s in sources.values() if "stack config" in s]
+    in_env = [s.removeprefix("environment variable ") for s in sources.values() if "variable" in s]
+    if in_stack:
+        return f"set it with {stack_way}, like this stack's {', '.join(in_stack)}"
+    if in_env:
+        return f"{env_way}, like {', '.join(in_env)} (or set {stack_way})"
+    return f"set it with {stack_way}, or {env_way}"
+
+
+def fix_for(name: str, source: str) -> str:
+    """How to replace the value of setting ``name`` that came from ``source``.
+
+    ``source`` is one of :attr:`ResolvedConfig.sources`' values; the answer names that
+    place (``pulumi config set``, the ``SCW_*`` variable, the scw config file's key).
+    """
+    stack_key, env_key, file_key = _PLACES[name]
+    placeholder = _EXPECTED[name][0]
+    secret = " --secret" if name == "secret_key" else ""
+    stack_way = f"`pulumi config set{secret} {stack_key} {placeholder}`"
+    if source.startswith("stack config"):
+        return f"set the right one with {stack_way}"
+    if source.startswith("environment variable"):
+        return f"export the right one in {env_key}, or set {stack_way}, which outranks it"
+    if source.startswith("scw config file"):
+        return f"fix {file_key} in that file, or set {stack_way}, which outranks it"
+    return f"pass the right {name}"
 
 
 def _stack_value(stack: Mapping[str, str], key: str) -> str | None:

@@ -37,6 +37,7 @@ client never passes it in, and the request headers are not kept.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 __all__ = [
@@ -68,6 +69,7 @@ __all__ = [
     "WaitError",
     "WaitTimeoutError",
     "error_class_for",
+    "explanation",
 ]
 
 
@@ -124,9 +126,18 @@ class ConfigurationError(QpuError):
 class MissingConfigurationError(ConfigurationError):
     """A required setting is set nowhere; the message lists every place looked."""
 
-    def __init__(self, field: str, looked: list[str], how_to_fix: str) -> None:
+    def __init__(
+        self,
+        field: str,
+        looked: list[str],
+        how_to_fix: str,
+        *,
+        sources: Mapping[str, str] | None = None,
+    ) -> None:
         self.field = field
         self.looked = list(looked)
+        # Where the settings that are set came from: the fix follows the user's habit.
+        self.sources = dict(sources or {})
         places = "\n".join(f"  - {place}" for place in looked)
         super().__init__(f"{field} is not set. Looked in:\n{places}\nFix: {how_to_fix}")
 
@@ -137,6 +148,7 @@ class InvalidConfigurationError(ConfigurationError):
     def __init__(self, field: str, source: str, reason: str) -> None:
         self.field = field
         self.source = source
+        self.reason = reason  # may quote the value: show it only where it cannot be secret
         super().__init__(f"{field} from {source} is invalid: {reason}")
 
 
@@ -174,7 +186,8 @@ class APIError(QpuError):
     Attributes:
         status_code: the HTTP status.
         type: the error type from the body (``not_found``, ...), or ``""``.
-        message: the error message from the body, or a summary of the raw body.
+        message: the error message from the body, or a summary of the raw body; the
+            text of the error adds what the body says besides (:func:`explanation`).
         fields: every other field of the error body (``details``, ``resource``, ...).
         method: the HTTP method of the request.
         url: the URL of the request (it never holds credentials).
@@ -210,7 +223,7 @@ class APIError(QpuError):
         text = f"{method} {url} -> {status_code}"
         if type:
             text += f" {type}"
-        text += f": {message}"
+        text += f": {explanation(message, self.fields)}"
         if hint:
             text += f" ({hint})"
         super().__init__(text)
@@ -345,6 +358,58 @@ class WaitTimeoutError(WaitError):
 
 class SessionEndedError(WaitError):
     """The session ended (stopped or deleted) instead of reaching the wanted state."""
+
+
+_REASON_WORDS: dict[str, str] = {
+    "required": "is required",
+    "format": "is wrongly formatted",
+    "constraint": "does not respect a constraint",
+}
+_MOST_DETAILS = 5
+
+
+def explanation(message: str, fields: Mapping[str, Any]) -> str:
+    """Say why the API refused, in its own words: its message and what the type adds.
+
+    A Scaleway error body carries its reason besides ``message``: ``details`` of
+    ``invalid_arguments`` (``argument_name``, ``reason``, ``help_message`` each),
+    ``details`` of ``quotas_exceeded`` (``resource``, ``quota``, ``current``), and a
+    top-level ``help_message`` (``precondition_failed``, ``too_many_requests``).
+    ``invalid_arguments``'s message only lists the argument names the details repeat, so
+    the details replace it: ``booking_demand.finished_at: on QPU-GARNET-20PQ the
+    booking lasts at least 900s from its start``. Values that are not strings are
+    ignored: a malformed body still gives its message.
+    """
+    details = fields.get("details")
+    entries = [d for d in details if isinstance(d, Mapping)] if isinstance(details, list) else []
+    arguments = [_argument(d) for d in entries if isinstance(d.get("argument_name"), str)]
+    quotas = [_quota(d) for d in entries if isinstance(d.get("resource"), str) and "quota" in d]
+    said = arguments or quotas
+    text = message
+    if arguments:
+        text = "; ".join(arguments[:_MOST_DETAILS])  # the message only lists these names
+    elif quotas:
+        text = f"{message}: " + "; ".join(quotas[:_MOST_DETAILS]) if message else "; ".join(quotas)
+    if len(said) > _MOST_DETAILS:
+        text += f" (and {len(said) - _MOST_DETAILS} more)"
+    help_message = fields.get("help_message")
+    if isinstance(help_message, str) and help_message.strip() and help_message not in text:
+        text = f"{text}: {help_message.strip()}" if text else help_message.strip()
+    return text
+
+
+def _argument(detail: Mapping[str, Any]) -> str:
+    name = detail["argument_name"]
+    help_message = detail.get("help_message")
+    if isinstance(help_message, str) and help_message.strip():
+        return f"{name}: {help_message.strip()}"
+    reason = detail.get("reason")
+    words = _REASON_WORDS.get(reason, "is invalid") if isinstance(reason, str) else "is invalid"
+    return f"{name} {words}"
+
+
+def _quota(detail: Mapping[str, Any]) -> str:
+    return f"{detail['resource']} (quota {detail.get('quota')}, in use {detail.get('current')})"
 
 
 _BY_TYPE: dict[str, type[APIError]] = {

@@ -28,9 +28,9 @@ import pulumi
 import pulumi.runtime
 
 from pulumi_qpu.client import QaasClient
-from pulumi_qpu.config import resolve_config
+from pulumi_qpu.config import for_stack, resolve_config
 from pulumi_qpu.cost import total_by_currency
-from pulumi_qpu.errors import InvalidInputError
+from pulumi_qpu.errors import ConfigurationError, InvalidInputError
 from pulumi_qpu.models import (
     ListPlatformsOrderBy,
     ListSessionsOrderBy,
@@ -70,7 +70,11 @@ def _stack_config() -> dict[str, str]:
 def _get_client() -> QaasClient:
     """Return the program's client, shared by lookups until the configuration changes."""
     global _client, _client_key  # noqa: PLW0603 - one connection pool per process
-    config = resolve_config(stack_config=_stack_config())
+    try:
+        config = resolve_config(stack_config=_stack_config())
+    except ConfigurationError as exc:
+        # A program passes no secret_key=: the fix is the stack's (pulumi config set ...).
+        raise for_stack(exc) from None
     key = (config.secret_key, config.project_id, config.api_url)
     with _lock:
         if _client is None or key != _client_key:

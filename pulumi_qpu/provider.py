@@ -61,7 +61,7 @@ from pulumi_qpu.checks import (
     unwrap,
 )
 from pulumi_qpu.client import QaasClient
-from pulumi_qpu.config import ResolvedConfig, resolve_config
+from pulumi_qpu.config import ResolvedConfig, for_stack, resolve_config
 from pulumi_qpu.cost import (
     COST_OUTPUT_KEYS,
     PlatformPrices,
@@ -71,6 +71,7 @@ from pulumi_qpu.cost import (
     worst_case_line,
 )
 from pulumi_qpu.errors import (
+    ConfigurationError,
     DeniedAuthenticationError,
     NotFoundError,
     PermissionsDeniedError,
@@ -253,9 +254,9 @@ class SessionProvider(ResourceProvider):
         if client is not None:
             client.close()
 
-    def _config(self, *, require_project: bool = False) -> ResolvedConfig:
+    def _config(self, *, require_secret_key: bool = True) -> ResolvedConfig:
         return resolve_config(
-            stack_config=self._runtime().stack_config, require_project=require_project
+            stack_config=self._runtime().stack_config, require_secret_key=require_secret_key
         )
 
     def _client(self) -> QaasClient:
@@ -265,7 +266,12 @@ class SessionProvider(ResourceProvider):
             with runtime.lock:
                 client = runtime.client
                 if client is None:
-                    client = QaasClient.from_config(self._config(), retry=PULUMI_RETRY_POLICY)
+                    try:
+                        config = self._config()
+                    except ConfigurationError as exc:
+                        # The fix a stack applies (pulumi config set ...), not a client's.
+                        raise for_stack(exc) from None
+                    client = QaasClient.from_config(config, retry=PULUMI_RETRY_POLICY)
                     runtime.client = client
         return client
 
@@ -282,18 +288,30 @@ class SessionProvider(ResourceProvider):
             runtime.platforms[platform_id] = platform
         return platform_id
 
-    def _prices(self, platform_id: str) -> PlatformPrices | None:
-        """Return the platform's prices, read once per process; None if they cannot be."""
+    def _platform(self, platform_id: str) -> Platform:
+        """Return the platform, read once per process."""
         runtime = self._runtime()
         with runtime.lock:
             platform = runtime.platforms.get(platform_id)
+        if platform is None:
+            platform = self._client().get_platform(platform_id)
+            with runtime.lock:
+                runtime.platforms[platform_id] = platform
+        return platform
+
+    def _prices(
+        self, platform_id: str, checker: InputChecker | None = None
+    ) -> PlatformPrices | None:
+        """Return the platform's prices, read once per process; None if they cannot be.
+
+        With a ``checker``, a configuration, key or URL problem is its failure (said
+        once) rather than a line of its own.
+        """
         try:
-            if platform is None:
-                platform = self._client().get_platform(platform_id)
-                with runtime.lock:
-                    runtime.platforms[platform_id] = platform
-            return platform_prices(platform)
+            return platform_prices(self._platform(platform_id))
         except (QpuError, ValueError) as exc:
+            if checker is not None and isinstance(exc, QpuError) and checker.cannot_reach(exc):
+                return None
             # Cost is information: without it a Session still works (a budget, if set,
             # is then reported unverifiable by check).
             # Never the id itself: an input, which the program may have made secret.
@@ -318,13 +336,19 @@ class SessionProvider(ResourceProvider):
         checker = InputChecker(
             plain,
             platform_id=self._platform_id,
-            default_project_id=lambda: self._config().project_id,
+            # The project alone: a missing key is no reason to say the project is missing.
+            default_project_id=lambda: self._config(require_secret_key=False).project_id,
             deduplication_claims=self._runtime().deduplication_claims,
         )
         for problem in self._runtime().unknown_config:
             # A misspelt setting is silently no setting: a budget off, another API used.
             checker.fail("", problem)
         try:
+            try:
+                self._client()  # no request: the settings a lookup needs, resolved
+            except ConfigurationError as exc:
+                # Said once, as the stack's problem; no lookup is tried after it.
+                checker.cannot_reach(exc)
             inputs = checker.run()
             self._check_cost(inputs, checker, announce=not _olds)
             self._check_adoption(unwrap(_olds)[0], inputs, checker)
@@ -354,8 +378,13 @@ class SessionProvider(ResourceProvider):
         known_duration = _wire_duration_or_unknown(duration)
         declared = known_duration if isinstance(known_duration, str) else None
         prices = None
-        if isinstance(platform_id, str) and platform_id and not is_unknown(platform_id):
-            prices = self._prices(platform_id)
+        if (
+            isinstance(platform_id, str)
+            and platform_id
+            and not is_unknown(platform_id)
+            and not checker.cut_off
+        ):
+            prices = self._prices(platform_id, checker)
         if prices is not None:
             inputs.update(cost_outputs(prices, declared, accrued=False))
         per_session = self._runtime().stack_config.get(MAX_COST_KEY)
@@ -366,6 +395,7 @@ class SessionProvider(ResourceProvider):
             prices is None
             and platform_id
             and not is_unknown(platform_id)
+            and not checker.cut_off  # the one failure says why nothing could be read
             and (max_cost is not None or per_session)
         ):
             # A budget exists to stop what it cannot vouch for.
@@ -407,6 +437,7 @@ class SessionProvider(ResourceProvider):
             or is_unknown(session_id)
             or olds.get("session_id") == session_id
             or any(failure.property == "session_id" for failure in checker.failures)
+            or checker.cut_off
         ):
             return
         try:
@@ -422,6 +453,8 @@ class SessionProvider(ResourceProvider):
             )
             return
         except QpuError as exc:
+            if checker.cannot_reach(exc):
+                return
             reason = str(exc).replace(session_id, "<session_id>")  # may be secret
             checker.fail(
                 "session_id",

@@ -105,6 +105,12 @@ the time the emulator was down counts, so a session whose end fell in it is stop
 the first read, stamped with its deadline; a clock that ran ahead of the wall (advanced,
 or sped up) resumes where it stopped and the downtime does not count."""
 
+REFUSAL_PRECONDITION: Final = "unknown_precondition"
+"""``precondition`` of every 412 the emulator sends (maintenance, late cancellation). The
+Scaleway clients know ``unknown_precondition``, ``resource_still_in_use`` and
+``attribute_must_be_set``; neither refusal is one of the last two, so the reason is in
+``help_message`` (which names the platform and what to do), as the clients expect."""
+
 # --- rate limiting ------------------------------------------------------------------
 
 RATE_LIMIT_ENFORCED: Final = False

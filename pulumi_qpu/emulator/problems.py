@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from pulumi_qpu.emulator import assumptions
 from pulumi_qpu.models import format_timestamp
 
 __all__ = [
@@ -108,14 +109,14 @@ def not_found(resource: str, resource_id: str) -> ReplyError:
     )
 
 
-def precondition_failed(precondition: str, help_message: str) -> ReplyError:
-    """412 ``precondition_failed``."""
+def precondition_failed(help_message: str) -> ReplyError:
+    """412 ``precondition_failed``; ``help_message`` says why and what to do."""
     return ReplyError(
         412,
         {
             "type": "precondition_failed",
             "message": "precondition is not respected",
-            "precondition": precondition,
+            "precondition": assumptions.REFUSAL_PRECONDITION,
             "help_message": help_message,
         },
     )

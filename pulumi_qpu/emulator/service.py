@@ -446,7 +446,6 @@ class Emulator:
                         return to_wire(record)
             if platform.availability.value == "maintenance":
                 raise precondition_failed(
-                    "platform_in_maintenance",
                     f"platform {platform.name} is in maintenance; try another platform",
                 )
             record = self._new_record(request, platform, now)
@@ -653,7 +652,6 @@ class Emulator:
         window = timedelta(seconds=float(wire_duration_seconds(rules.max_cancellation_duration)))
         if now > opens - window:
             raise precondition_failed(
-                "booking_cancellation_window_passed",
                 f"a booking on {platform.name if platform else record.platform_id} can be "
                 f"cancelled up to {rules.max_cancellation_duration} before its slot opens "
                 f"({format_timestamp(opens)}); terminate it once it runs instead",

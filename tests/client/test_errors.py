@@ -417,3 +417,17 @@ def test_delete_404_after_a_lost_reply_is_success() -> None:
     with make(handler, retry=RetryPolicy()) as client:
         client.delete_session("s-1")
     assert len(seen) == 2
+
+
+def test_the_apis_reason_is_shown_without_an_echoed_key() -> None:
+    details = [
+        {"argument_name": "name", "reason": "format", "help_message": f"{SECRET} is no name"},
+        {"argument_name": "tags", "reason": "required"},
+    ]
+    body = {"type": "invalid_arguments", "message": "invalid argument(s)", "details": details}
+    with pytest.raises(InvalidArgumentsError) as info, make(reply(400, body)) as client:
+        client.create_session(platform_id="p-1")
+    assert str(info.value).endswith(
+        "400 invalid_arguments: name: <hidden> is no name; tags is required"
+    )
+    assert SECRET not in str(info.value) + repr(info.value.fields)

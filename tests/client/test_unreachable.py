@@ -46,10 +46,26 @@ def test_a_stopped_emulator_is_named_with_attempts_time_and_url_source() -> None
         list(client.list_platforms())
     message = str(info.value)
     assert "gave up after 3 attempts over 0.8s" in message  # 0.25 + 0.5 s of backoff
-    assert "(from environment variable SCW_API_URL)" in message
+    assert (
+        f"the API at http://127.0.0.1:{port} (URL from environment variable SCW_API_URL) is "
+        "unreachable: ConnectError: "
+    ) in message
     assert f"Nothing is listening on 127.0.0.1:{port}" in message
     assert f"qpu-emulator --port {port}" in message
     assert info.value.attempts == 3
+
+
+def test_an_emulator_url_from_stack_config_is_not_fixed_by_exporting_variables() -> None:
+    port = _free_port()
+    sources = {"api_url": "stack config qpu:apiUrl"}
+    client = _client(f"http://127.0.0.1:{port}", config_sources=sources)
+    with client, pytest.raises(ConnectionFailedError) as info:
+        list(client.list_platforms())
+    message = str(info.value)
+    assert "(URL from stack config qpu:apiUrl) is unreachable: ConnectError: " in message
+    assert f"s. Nothing is listening on 127.0.0.1:{port}" in message
+    # Stack config outranks the environment: exported SCW_* lines would change nothing.
+    assert message.endswith(f"Start it with `qpu-emulator --port {port}` (docs/emulator.md).")
 
 
 def test_an_unreachable_remote_api_names_the_default_url_and_no_emulator() -> None:
@@ -60,7 +76,7 @@ def test_an_unreachable_remote_api_names_the_default_url_and_no_emulator() -> No
         client.get_session("3cd822eb-ac66-53d6-91da-09695149edc2")
     message = str(info.value)
     assert "gave up after 3 attempts" in message
-    assert "API URL https://api.scaleway.com (from the default; set SCW_API_URL" in message
+    assert "the API at https://api.scaleway.com (URL from the default; set SCW_API_URL" in message
     assert "emulator" not in message
     assert "proxy, firewall" in message
 

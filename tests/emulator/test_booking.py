@@ -199,7 +199,12 @@ def test_platform_in_maintenance_refuses_sessions_with_412(
         },
     )
     assert response.status_code == 412
-    assert response.json()["precondition"] == "platform_in_maintenance"
+    # Scaleway's shape: a precondition its clients know, the reason in help_message.
+    body = response.json()
+    assert body["precondition"] == "unknown_precondition"
+    assert body["help_message"] == (
+        "platform QPU-ASCELLA-6PQ is in maintenance; try another platform"
+    )
 
 
 def test_now_helper_is_utc(emulator: RunningEmulator) -> None:
@@ -217,7 +222,8 @@ def test_cancelling_a_booking_inside_the_cancellation_window_is_412(
         client.delete(f"/sessions/{session['id']}"),
     ):
         assert response.status_code == 412
-        assert response.json()["precondition"] == "booking_cancellation_window_passed"
+        assert response.json()["precondition"] == "unknown_precondition"
+        assert "can be cancelled up to" in response.json()["help_message"]
     emulator.advance(3600)  # the slot is open: ending the session early is allowed
     assert client.delete(f"/sessions/{session['id']}").status_code == 204
 
