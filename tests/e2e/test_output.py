@@ -16,6 +16,7 @@ import pytest
 
 from pulumi_qpu import Session
 from pulumi_qpu.client import QaasClient
+from pulumi_qpu.resource import GET_SDK_FLOOR, _sdk_version
 from tests.support.cli import RealEngine, live_sessions
 from tests.support.emulator import RunningEmulator
 
@@ -172,6 +173,10 @@ def test_preview_says_why_a_session_that_ended_is_replaced(
     )
 
 
+@pytest.mark.skipif(
+    _sdk_version() < GET_SDK_FLOOR,
+    reason="this pulumi SDK's host cannot read by id: Session.get raises (test_host_adapter.py)",
+)
 def test_session_get_reads_an_existing_session_and_leaves_it_alone(
     engine: RealEngine, qpu: RunningEmulator
 ) -> None:

@@ -8,6 +8,7 @@ import types
 
 import pytest
 
+from pulumi_qpu import Session, resource
 from pulumi_qpu import host as qpu_host
 from pulumi_qpu.errors import QpuError
 from tests.provider.test_host import URN, news
@@ -94,3 +95,15 @@ def test_the_adapted_host_formats_qpu_errors_as_one_line_and_others_in_full(
 )
 def test_the_session_urn_is_read_from_its_resource_key(resource_key: object, urn: str) -> None:
     assert qpu_host.session_urn(resource_key) == urn
+
+
+def test_session_get_with_an_sdk_whose_host_cannot_read_by_id_points_to_what_works(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(resource, "_sdk_version", lambda: (3, 267, 0))
+    with pytest.raises(QpuError) as caught:
+        Session.get("seen", "00000000-0000-0000-0000-000000000000")
+    message = str(caught.value)
+    assert message.startswith("Session.get needs pulumi 3.268.0 or later")
+    assert "pulumi_qpu.get_session(session_id=...)" in message
+    assert "Session(..., session_id=...)" in message
