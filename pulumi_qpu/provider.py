@@ -16,17 +16,16 @@ Where each concern lives:
 
 The design and the engine facts it rests on are in ``docs/provider.md``.
 
-Progress lines go to stderr, which the engine prints as is; it strips secrets before
-calling the provider, so the provider cannot know which inputs were secret. Those lines
-therefore never hold an input value: the Pulumi resource name, the session id and what
-the API says, nothing else.
+Lines go to the engine against the Session's URN (pulumi_qpu/host.py), or to stderr,
+which the engine prints as is; it strips secrets before calling the provider, so the
+provider cannot know which inputs were secret. Those lines therefore never hold an input
+value: the Pulumi resource name, the session id and what the API says, nothing else.
 """
 
 from __future__ import annotations
 
 import contextlib
 import difflib
-import sys
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -80,6 +79,7 @@ from pulumi_qpu.errors import (
     WaitError,
     WaitTimeoutError,
 )
+from pulumi_qpu.host import Severity, say, session_urn
 from pulumi_qpu.identity import (
     DERIVED_DEDUPLICATION_PREFIX,
     ENDED,
@@ -419,7 +419,7 @@ class SessionProvider(ResourceProvider):
             label = f"session {name}" if name else "a new session"
             line = worst_case_line(label, inputs, known_duration)
             if line is not None:
-                _say(line)
+                _say(line, inputs)
 
     def _check_adoption(
         self, olds: Mapping[str, Any], inputs: dict[str, Any], checker: InputChecker
@@ -558,17 +558,31 @@ class SessionProvider(ResourceProvider):
             try:
                 gone = self._gone(olds)
             except QpuError as exc:
-                _say(f"qpu: could not tell whether {label} still exists: {exc}")
+                _say(f"qpu: could not tell whether {label} still exists: {exc}", news)
                 return []
             if gone:
+                _say(
+                    f"qpu: {label} is gone (deleted outside Pulumi): replacing it with a new "
+                    "session",
+                    news,
+                    severity="warning",
+                )
                 return ["status"]
             self._say_unseen(session_id, olds, label)
             return []
         except QpuError as exc:
             # Diff without the live view is still a correct static diff; say so once.
-            _say(f"qpu: could not read {label} to check it still runs: {exc}")
+            _say(f"qpu: could not read {label} to check it still runs: {exc}", news)
             return []
         if session.status in ENDED:
+            # The engine shows "replace" without a reason unless --diff: say it here.
+            why = f": {session.progress_message}" if session.progress_message else ""
+            _say(
+                f"qpu: {label} has ended ({session.status.value}{why}): replacing it with a "
+                "new session",
+                news,
+                severity="warning",
+            )
             return ["status"]
         new = news.get("max_duration")
         if (
@@ -584,7 +598,9 @@ class SessionProvider(ResourceProvider):
                 if float(wire_duration_seconds(new)) <= ran:
                     _say(
                         f"qpu: {label} has already run {ran:.0f}s, as long as its new "
-                        "max_duration or longer: a PATCH would end it, so it is replaced"
+                        "max_duration or longer: a PATCH would end it, so it is replaced",
+                        news,
+                        severity="warning",
                     )
                     return ["max_duration"]
         return []
@@ -615,7 +631,8 @@ class SessionProvider(ResourceProvider):
         _say(
             f"qpu: {label} cannot be seen with the current credentials (404, and they "
             f"cannot read project {olds.get('project_id')}): it is not gone, so nothing is "
-            "planned for it; use credentials that can read that project (qpu:secretKey)"
+            "planned for it; use credentials that can read that project (qpu:secretKey)",
+            olds,
         )
 
     def _warn_if_unseen(self, session_id: str, olds: Mapping[str, Any], label: str) -> None:
@@ -629,7 +646,8 @@ class SessionProvider(ResourceProvider):
                         f"qpu: {label} is in project {olds.get('project_id')}, which the "
                         "current credentials cannot read: the replacement can create the new "
                         "session but cannot end this one (its delete will fail); run with "
-                        "credentials that can read both projects"
+                        "credentials that can read both projects",
+                        olds,
                     )
         except QpuError:
             pass
@@ -664,7 +682,7 @@ class SessionProvider(ResourceProvider):
                 client,
                 self._request(inputs),
                 inputs,
-                _say,
+                lambda line: _say(line, inputs),
                 run=run,
                 label=name or "this resource",
                 replacing=self._runtime().replacing,
@@ -687,7 +705,7 @@ class SessionProvider(ResourceProvider):
         # of retries) would leave an owned session running outside every state.
         except QpuError as exc:
             fate = "it was left as is because its deduplication_id is shared"
-            if owned and terminate_quietly(client, session.id, _say):
+            if owned and terminate_quietly(client, session.id, lambda line: _say(line, inputs)):
                 fate = "it was terminated so that nothing is left running"
             elif derived:
                 fate = (
@@ -754,7 +772,9 @@ class SessionProvider(ResourceProvider):
             session: WireSession = client.get_session(session_id)
         except NotFoundError:
             if (identity_key(inputs), session_id) in self._runtime().adopted_replacing:
-                _say(f"qpu: {name}: the session it adopted is gone; creating a fresh session")
+                _say(
+                    f"qpu: {name}: the session it adopted is gone; creating a fresh session", inputs
+                )
                 return None
             raise QpuError(
                 "cannot adopt the session named by session_id: it does not exist, or cannot "
@@ -780,7 +800,8 @@ class SessionProvider(ResourceProvider):
                 f"qpu: {name}: session {session.id}, named by session_id, was adopted before "
                 "(or has ended, or no longer matches): creating a fresh session. If no stack "
                 f"holds {session.id} (an adoption whose run was killed), end it with "
-                f"`qpu-leftovers --end --force --session {session.id}`"
+                f"`qpu-leftovers --end --force --session {session.id}`",
+                inputs,
             )
             return None
         tags = [*visible_tags(session.tags), *hidden_tags(session.tags), mark]
@@ -825,7 +846,7 @@ class SessionProvider(ResourceProvider):
             return polled.status == SessionStatus.RUNNING or polled.status in ENDED
 
         waited: WireSession = client.wait_for_session(
-            session.id, until=ready, timeout=timeout, on_change=_progress(label)
+            session.id, until=ready, timeout=timeout, on_change=_progress(label, inputs)
         )
         if waited.status in ENDED:
             message = f": {waited.progress_message}" if waited.progress_message else ""
@@ -844,12 +865,22 @@ class SessionProvider(ResourceProvider):
         The inputs returned are those check produces for the declaration that made the
         state, with the live values where the session differs: a healthy stack shows no
         change (``pulumi refresh --expect-no-changes``), a session changed by hand shows
-        what changed.
+        what changed. ``Session.get`` reads by id with no old outputs: a session that
+        cannot be read then fails, naming the id.
         """
         olds, secret = unwrap(props)
         try:
             session: WireSession = self._client().read_session(id_, project_id=_project_of(olds))
         except NotFoundError:
+            if not olds.get("platform_id"):
+                # Session.get: the engine sends only the id (every session has a
+                # platform, so a refresh's old outputs always hold one). The engine would
+                # record the id with no fields and no error: fail instead.
+                raise QpuError(
+                    f"Session.get: no session {id_} can be read with the current "
+                    "credentials; check the id and qpu:secretKey/qpu:projectId (get reads "
+                    "an existing session, it never creates one)"
+                ) from None
             if self._gone(olds):
                 return ReadResult("", {})
             # Not seen is not gone (moved credentials): keep the state as it is.
@@ -953,7 +984,7 @@ class SessionProvider(ResourceProvider):
                     _id,
                     until=(SessionStatus.STOPPED,),
                     timeout=timeout,
-                    on_change=_progress(label),
+                    on_change=_progress(label, props),
                 )
             except SessionEndedError:
                 return  # deleted by someone else while stopping: gone is stopped enough
@@ -1010,7 +1041,10 @@ class _Heartbeat:
             except QpuError as exc:
                 # A missed beat is harmless (three make a create look dead); the wait
                 # goes on, and rides out an outage on its own.
-                _say(f"qpu: could not renew the creating tag of session {self._session_id}: {exc}")
+                _say(
+                    f"qpu: could not renew the creating tag of session {self._session_id}: {exc}",
+                    self._inputs,
+                )
                 continue
             self._beat += 1
 
@@ -1049,12 +1083,16 @@ def _unknown_config_key(key: str) -> str:
     )
 
 
-def _say(line: str) -> None:
-    # The host turns provider stderr into info diagnostics; stdout carries its port. A
-    # killed engine reads no more: a line must never turn into the call's failure.
-    with contextlib.suppress(OSError, ValueError):
-        sys.stderr.write(line + "\n")
-        sys.stderr.flush()
+def _say(
+    line: str,
+    about: Mapping[str, Any] | None = None,
+    *,
+    severity: Severity = "info",
+    ephemeral: bool = False,
+) -> None:
+    """Show ``line`` on the row of the Session whose inputs or outputs are ``about``."""
+    urn = session_urn(about.get("resource_key")) if about is not None else ""
+    say(line, urn=urn, severity=severity, ephemeral=ephemeral)
 
 
 def _resource_name(inputs: Mapping[str, Any]) -> str:
@@ -1079,12 +1117,16 @@ def _label(inputs: Mapping[str, Any], session_id: str) -> str:
     return f"session {session_id} of {name}" if name else f"session {session_id}"
 
 
-def _progress(label: str) -> Callable[..., None]:
-    """One line per status change while waiting (the client calls it on changes only)."""
+def _progress(label: str, about: Mapping[str, Any]) -> Callable[..., None]:
+    """Return what shows the Session's status while waiting (called on changes only).
+
+    Ephemeral: shown on the Session's row while it is in progress, each replacing the
+    last, and not kept among the diagnostics, which keep one line per Session.
+    """
 
     def on_change(session: WireSession, *_: object) -> None:
         message = f": {session.progress_message}" if session.progress_message else ""
-        _say(f"qpu: {label} is {session.status.value}{message}")
+        _say(f"qpu: {label} is {session.status.value}{message}", about, ephemeral=True)
 
     return on_change
 

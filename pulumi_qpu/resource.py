@@ -6,6 +6,7 @@ every input, its default and whether a change updates in place or replaces is li
 ``docs/provider.md``.
 """
 
+import importlib.metadata
 import pickle
 from collections.abc import Awaitable, Mapping
 from dataclasses import fields
@@ -19,6 +20,7 @@ from pydantic import BaseModel
 
 from pulumi_qpu._session_fields import SessionArgs, SessionOutputs
 from pulumi_qpu.checks import canonical_parameters
+from pulumi_qpu.errors import QpuError
 from pulumi_qpu.provider import OUTPUT_KEYS, SessionProvider
 from pulumi_qpu.sweeper import ensure_sweeper
 
@@ -115,6 +117,18 @@ def _options(
     return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(delete_before_replace=True))
 
 
+GET_SDK_FLOOR: tuple[int, int, int] = (3, 268, 0)
+"""The first pulumi SDK whose dynamic host can read a resource by id (``Session.get``).
+
+Before it, the host looks for the provider in the Read's old outputs only, which a read
+by id has none of, and fails with ``KeyError: '__provider'``."""
+
+
+def _sdk_version() -> tuple[int, ...]:
+    release = importlib.metadata.version("pulumi").split("+")[0].split("-")[0]
+    return tuple(int(part) for part in release.split(".")[:3] if part.isdigit())
+
+
 def _plain_duration(value: Any) -> Any:
     # Pulumi cannot send a timedelta or Decimal; check parses every other form.
     if isinstance(value, timedelta):
@@ -205,3 +219,39 @@ class Session(SessionOutputs, pulumi.dynamic.Resource, module="qpu", name="Sessi
         super().__init__(
             _PROVIDER, resource_name, props, _options(opts, values["deduplication_id"])
         )
+
+    @staticmethod
+    def get(
+        resource_name: str, id: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None
+    ) -> "Session":
+        """Read the existing session ``id`` as a Pulumi resource, with every output.
+
+        A read, not a management: the stack records the session's fields, and Pulumi never
+        changes or ends it (``destroy`` only forgets it); ``pulumi refresh`` reads it again.
+        To manage an existing session, declare ``Session(..., session_id=id)`` (adoption);
+        for its fields as a plain object, :func:`pulumi_qpu.get_session`. An id that names
+        no session the credentials can see fails the run, naming the id.
+
+        Needs the pulumi SDK 3.268 or later (:data:`GET_SDK_FLOOR`); with an older one this
+        raises :class:`~pulumi_qpu.errors.QpuError` pointing to those two instead.
+        """
+        if _sdk_version() < GET_SDK_FLOOR:
+            raise QpuError(
+                f"Session.get needs pulumi {'.'.join(map(str, GET_SDK_FLOOR))} or later (this "
+                f"is {importlib.metadata.version('pulumi')}: its dynamic provider host cannot "
+                "read a resource by id); upgrade pulumi, or use pulumi_qpu.get_session("
+                "session_id=...) for the session's fields, or Session(..., session_id=...) to "
+                "manage it"
+            )
+        # Only keys present in props become Output attributes: declare every field.
+        props: dict[str, Any] = {key: None for key in OUTPUT_KEYS if key != "id"}
+        session = Session.__new__(Session)
+        _restore_pickler()
+        pulumi.dynamic.Resource.__init__(
+            session,
+            _PROVIDER,
+            resource_name,
+            props,
+            pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id)),
+        )
+        return session

@@ -21,8 +21,6 @@ found by ``qpu-leftovers --project-id``.
 
 from __future__ import annotations
 
-import contextlib
-import sys
 from typing import Any, Final
 
 import pulumi
@@ -30,6 +28,7 @@ import pulumi.dynamic
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
 from pulumi_qpu.errors import QpuError
+from pulumi_qpu.host import say
 from pulumi_qpu.identity import creating_mark, stack_hash
 from pulumi_qpu.leftovers import end_leftovers, find_leftovers
 from pulumi_qpu.models import SessionStatus
@@ -44,9 +43,8 @@ _LIVE: Final = frozenset({SessionStatus.STARTING, SessionStatus.RUNNING})
 
 
 def _say(line: str) -> None:
-    with contextlib.suppress(OSError, ValueError):  # a killed engine reads no more
-        sys.stderr.write(line + "\n")
-        sys.stderr.flush()
+    # The stack's own business: the line goes on the stack's row.
+    say(line)
 
 
 class LeftoverSweeperProvider(SessionProvider):
