@@ -25,10 +25,11 @@ the API says, nothing else.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import difflib
 import sys
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, cast
 
@@ -119,6 +120,7 @@ __all__ = [
     "UPDATE_KEYS",
     "SessionProvider",
     "derived_deduplication_id",
+    "lines_to",
 ]
 
 MAX_COST_KEY: Final = "qpu:maxCostPerSession"
@@ -257,6 +259,10 @@ class SessionProvider(ResourceProvider):
         return resolve_config(
             stack_config=self._runtime().stack_config, require_project=require_project
         )
+
+    def client(self) -> QaasClient:
+        """Return the provider's API client (built on first use from the configuration)."""
+        return self._client()
 
     def _client(self) -> QaasClient:
         runtime = self._runtime()
@@ -956,8 +962,12 @@ class _Heartbeat:
 
     def __enter__(self) -> _Heartbeat:
         self._stop.clear()
+        # In the create's context: its lines go where the create's go (lines_to).
         self._thread = threading.Thread(
-            target=self._beat_until_stopped, name=f"qpu-heartbeat-{self._session_id}", daemon=True
+            target=contextvars.copy_context().run,
+            args=(self._beat_until_stopped,),
+            name=f"qpu-heartbeat-{self._session_id}",
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -1014,7 +1024,29 @@ def _unknown_config_key(key: str) -> str:
     )
 
 
+_LINES: contextvars.ContextVar[Callable[[str], None] | None] = contextvars.ContextVar(
+    "qpu_lines", default=None
+)
+
+
+@contextlib.contextmanager
+def lines_to(sink: Callable[[str], None]) -> Iterator[None]:
+    """Send the progress lines of the calls made inside to ``sink`` instead of stderr.
+
+    The plugin (pulumi_qpu/plugin.py) logs each call's lines against its resource's URN.
+    """
+    token = _LINES.set(sink)
+    try:
+        yield
+    finally:
+        _LINES.reset(token)
+
+
 def _say(line: str) -> None:
+    sink = _LINES.get()
+    if sink is not None:
+        sink(line)
+        return
     # The host turns provider stderr into info diagnostics; stdout carries its port. A
     # killed engine reads no more: a line must never turn into the call's failure.
     with contextlib.suppress(OSError, ValueError):
