@@ -7,6 +7,9 @@ refresh and destroy against the emulator, whose sessions are the oracle.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,7 +17,9 @@ from typing import Any
 import pulumi
 import pytest
 
+from pulumi_qpu._version import __version__
 from pulumi_qpu.client import QaasClient
+from scripts.plugin_archive import make_archive
 from tests.support.cli import RealEngine, live_sessions
 from tests.support.emulator import RunningEmulator
 from tests.support.plugin import PluginProvider, PluginSession, put_plugin_on_path
@@ -35,6 +40,21 @@ def program(**inputs: Any) -> Callable[[], None]:
         pulumi.export("worstCaseCost", session.worstCaseCost)  # type: ignore[attr-defined]
 
     return run
+
+
+def with_options(options: Callable[[], pulumi.ResourceOptions]) -> Callable[[], None]:
+    """A program of one plugin Session ``s`` declared with the ``options()`` it makes."""
+
+    def run() -> None:
+        session = PluginSession("s", {"platformName": "EMU-AER-16C-128M"}, opts=options())
+        pulumi.export("id", session.id)
+
+    return run
+
+
+def client_of(qpu: RunningEmulator) -> QaasClient:
+    """A client on the emulator, as someone working by hand would use."""
+    return QaasClient(secret_key=qpu.secret_key, api_url=qpu.url, default_project_id=qpu.project_id)
 
 
 @pytest.fixture
@@ -88,9 +108,7 @@ def test_a_session_lives_its_whole_life_through_the_plugin(
 
     # Refresh: a healthy stack shows no change; a tag changed by hand is read back.
     assert set(stack.refresh().summary.resource_changes or {}) == {"same"}
-    with QaasClient(
-        secret_key=qpu.secret_key, api_url=qpu.url, default_project_id=qpu.project_id
-    ) as client:
+    with client_of(qpu) as client:
         client.update_session(second, tags=["by-hand"])
     refreshed = stack.refresh()
     assert refreshed.summary.resource_changes.get("update") == 1
@@ -108,23 +126,15 @@ def test_an_explicit_provider_carries_the_credentials(
     engine.unset_env |= {"SCW_SECRET_KEY", "SCW_ACCESS_KEY", "SCW_DEFAULT_PROJECT_ID"}
     secret = qpu.secret_key
 
-    def run() -> None:
-        provider = PluginProvider(
-            "qpu",
-            {
-                "secretKey": pulumi.Output.secret(secret),
-                "projectId": qpu.project_id,
-                "apiUrl": qpu.url,
-            },
-        )
-        session = PluginSession(
-            "s",
-            {"platformName": "EMU-AER-16C-128M"},
-            opts=pulumi.ResourceOptions(provider=provider),
-        )
-        pulumi.export("id", session.id)
+    def options() -> pulumi.ResourceOptions:
+        config = {
+            "secretKey": pulumi.Output.secret(secret),
+            "projectId": qpu.project_id,
+            "apiUrl": qpu.url,
+        }
+        return pulumi.ResourceOptions(provider=PluginProvider("qpu", config))
 
-    stack = engine.stack(run)
+    stack = engine.stack(with_options(options))
     first = stack.up().outputs["id"].value
     assert [s["id"] for s in live_sessions(qpu)] == [first]
     # A second up: nothing changes, the provider included.
@@ -145,8 +155,43 @@ def test_functions_are_invokes_of_the_plugin(
 
     stack = plugin_engine.stack(run)
     outputs = stack.up().outputs
-    with QaasClient(
-        secret_key=qpu.secret_key, api_url=qpu.url, default_project_id=qpu.project_id
-    ) as client:
+    with client_of(qpu) as client:
         assert outputs["platformId"].value == client.find_platform("EMU-AER-16C-128M").id
     assert outputs["count"].value == len(qpu.sessions())
+
+
+def test_the_plugin_archive_installs_and_runs_a_session(
+    engine: RealEngine, qpu: RunningEmulator, tmp_path: Path
+) -> None:
+    """``pulumi plugin install resource qpu <version> --file`` with ambient plugins ignored."""
+    archive = make_archive(tmp_path / "dist")
+    engine.extra_env |= {
+        "PULUMI_IGNORE_AMBIENT_PLUGINS": "true",
+        # The launcher's Python: one with pulumi-qpu installed (docs/plugin.md).
+        "PULUMI_QPU_PYTHON": sys.executable,
+    }
+    assert engine.cli.bin_dir is not None
+    installed = subprocess.run(
+        [
+            str(engine.cli.bin_dir / "pulumi"),
+            "plugin",
+            "install",
+            "resource",
+            "qpu",
+            __version__,
+            "--file",
+            str(archive),
+        ],
+        env={**os.environ, **engine.env()},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert installed.returncode == 0, installed.stderr
+
+    stack = engine.stack(with_options(lambda: pulumi.ResourceOptions(version=__version__)))
+    up = stack.up()
+    assert "from $PATH" not in up.stdout  # the installed plugin, not an ambient one
+    assert [s["id"] for s in live_sessions(qpu)] == [up.outputs["id"].value]
+    stack.destroy()
+    assert live_sessions(qpu) == []
