@@ -146,6 +146,15 @@ def _engine_client() -> engine_pb2_grpc.EngineStub | None:
         return _ENGINE[0]
 
 
+def use_engine(address: str) -> None:
+    """Send lines to the engine at ``address`` (a plugin, given it at start, not as argv)."""
+    with _LOCK:
+        stub = None
+        with contextlib.suppress(Exception):  # no client: stderr, as before
+            stub = engine_pb2_grpc.EngineStub(grpc.insecure_channel(address)) if address else None
+        _ENGINE[:] = [stub]
+
+
 def say(line: str, *, urn: str = "", severity: Severity = "info", ephemeral: bool = False) -> None:
     """Show ``line`` on the resource ``urn``'s row (the stack's without one).
 

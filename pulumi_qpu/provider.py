@@ -25,9 +25,10 @@ value: the Pulumi resource name, the session id and what the API says, nothing e
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import difflib
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, cast
 
@@ -120,6 +121,7 @@ __all__ = [
     "UPDATE_KEYS",
     "SessionProvider",
     "derived_deduplication_id",
+    "lines_about",
 ]
 
 MAX_COST_KEY: Final = "qpu:maxCostPerSession"
@@ -258,6 +260,10 @@ class SessionProvider(ResourceProvider):
         return resolve_config(
             stack_config=self._runtime().stack_config, require_secret_key=require_secret_key
         )
+
+    def client(self) -> QaasClient:
+        """Return the provider's API client (built on first use from the configuration)."""
+        return self._client()
 
     def _client(self) -> QaasClient:
         runtime = self._runtime()
@@ -1022,8 +1028,12 @@ class _Heartbeat:
 
     def __enter__(self) -> _Heartbeat:
         self._stop.clear()
+        # In the create's context: its lines go where the create's go (lines_about).
         self._thread = threading.Thread(
-            target=self._beat_until_stopped, name=f"qpu-heartbeat-{self._session_id}", daemon=True
+            target=contextvars.copy_context().run,
+            args=(self._beat_until_stopped,),
+            name=f"qpu-heartbeat-{self._session_id}",
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -1083,6 +1093,23 @@ def _unknown_config_key(key: str) -> str:
     )
 
 
+_CALL_URN: contextvars.ContextVar[str] = contextvars.ContextVar("qpu_call_urn", default="")
+
+
+@contextlib.contextmanager
+def lines_about(urn: str) -> Iterator[None]:
+    """Show the lines of the calls made inside on the row of the resource at ``urn``.
+
+    The plugin (pulumi_qpu/plugin.py) is given each call's URN; the dynamic host is not,
+    so there a line's URN is rebuilt from the Session's ``resource_key``.
+    """
+    token = _CALL_URN.set(urn)
+    try:
+        yield
+    finally:
+        _CALL_URN.reset(token)
+
+
 def _say(
     line: str,
     about: Mapping[str, Any] | None = None,
@@ -1092,7 +1119,7 @@ def _say(
 ) -> None:
     """Show ``line`` on the row of the Session whose inputs or outputs are ``about``."""
     urn = session_urn(about.get("resource_key")) if about is not None else ""
-    say(line, urn=urn, severity=severity, ephemeral=ephemeral)
+    say(line, urn=urn or _CALL_URN.get(), severity=severity, ephemeral=ephemeral)
 
 
 def _resource_name(inputs: Mapping[str, Any]) -> str:

@@ -9,7 +9,7 @@ that lists a Session's fields derives from here:
 * the dynamic resource's typed inputs and outputs (``pulumi_qpu/_session_fields.py``,
   generated);
 * the JSON Schema in ``schema/session.schema.json`` (:mod:`pulumi_qpu.resource_schema`);
-* the Pulumi package schema of the native plugin (:func:`package_schema`);
+* the Pulumi package schema of the native plugin (:mod:`pulumi_qpu.package_schema`);
 * the input and output tables of ``README.md`` and ``docs/provider.md``.
 
 ``python -m pulumi_qpu.spec`` (``make schema``) writes every derived artefact; a test
@@ -19,7 +19,6 @@ core, the plugin and the docs alike.
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 import textwrap
@@ -51,7 +50,6 @@ __all__ = [
     "Input",
     "Output",
     "keys",
-    "package_schema",
 ]
 
 Change = Literal["update", "replace", "resolve", "adopt", "setting", "internal"]
@@ -458,77 +456,6 @@ def outputs_table() -> str:
     return "\n".join(["| output | type | what it is |", "| --- | --- | --- |", *rows])
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
-def _pulumi_type(schema: dict[str, Any]) -> dict[str, Any]:
-    """Return the package schema type of a JSON Schema fragment (check enforces limits)."""
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        return {"$ref": "pulumi.json#/Any"}
-    if kind == "array":
-        return {"type": "array", "items": _pulumi_type(schema["items"])}
-    if kind == "object":
-        return {"$ref": "#/types/qpu:index:BookingDemand"}
-    return {"type": kind}
-
-
-def package_schema(version: str) -> dict[str, Any]:
-    """Return the Pulumi package schema of the ``qpu`` plugin at ``version``."""
-    declared = [item for item in INPUTS if item.change != "internal"]
-    inputs = {
-        _camel(item.name): {**_pulumi_type(item.schema), "description": item.doc}
-        for item in declared
-    }
-    for item in declared:
-        if item.default is not None:
-            inputs[_camel(item.name)]["default"] = item.default
-    outputs = {
-        _camel(item.name): {**_pulumi_type(item.schema), "description": item.doc}
-        for item in (*OUTPUTS, *COST_OUTPUTS)
-    }
-    booking = next(item for item in INPUTS if item.name == "booking_demand")
-    return {
-        "name": "qpu",
-        "displayName": "Quantum sessions (Scaleway QaaS)",
-        "version": version,
-        "description": "Quantum computing sessions of the Scaleway QaaS API.",
-        "keywords": ["pulumi", "quantum", "qaas", "scaleway", "category/cloud"],
-        "license": "Apache-2.0",
-        "config": {
-            "variables": {
-                "secretKey": {"type": "string", "secret": True, "description": "API secret key."},
-                "projectId": {"type": "string", "description": "Default project UUID."},
-                "apiUrl": {"type": "string", "description": "API URL."},
-                "profile": {"type": "string", "description": "Profile of the scw config file."},
-                "maxCostPerSession": {
-                    "type": "string",
-                    "description": "Budget of every Session without max_cost.",
-                },
-            }
-        },
-        "types": {
-            "qpu:index:BookingDemand": {
-                "type": "object",
-                "description": booking.doc,
-                "properties": {
-                    _camel(name): {"type": "string"} for name in booking.schema["properties"]
-                },
-            }
-        },
-        "resources": {
-            "qpu:index:Session": {
-                "description": "A quantum computing session on one platform.",
-                "inputProperties": inputs,
-                "properties": outputs,
-                "required": [_camel(item.name) for item in OUTPUTS if "None" not in item.python],
-            }
-        },
-    }
-
-
 _LINE: Final = 100
 """The project's line length (ruff), which the generated source keeps."""
 
@@ -612,12 +539,12 @@ def _fill(text: str) -> str:
 
 def artefacts() -> Iterator[tuple[Path, str]]:
     """Yield every file derived from the spec with the text it must hold."""
-    from pulumi_qpu import resource_schema  # noqa: PLC0415 (it reads this module)
-    from pulumi_qpu._version import __version__  # noqa: PLC0415
+    # Both read this module (and the package schema the provider's config keys).
+    from pulumi_qpu import package_schema, resource_schema  # noqa: PLC0415
 
     yield _GENERATED, python_source()
     yield resource_schema.SCHEMA_PATH, resource_schema.render()
-    yield _PACKAGE_SCHEMA, json.dumps(package_schema(__version__), indent=2) + "\n"
+    yield _PACKAGE_SCHEMA, package_schema.render()
     for doc in (_README, _PROVIDER_DOC):
         if doc.exists():
             yield doc, _fill(doc.read_text(encoding="utf-8"))

@@ -15,6 +15,7 @@ from pulumi._types import resource_types
 from pulumi_qpu import models, spec
 from pulumi_qpu.checks import INPUT_KEYS, REPLACE_KEYS, SETTING_KEYS, UPDATE_KEYS
 from pulumi_qpu.emulator import assumptions
+from pulumi_qpu.package_schema import package_schema
 from pulumi_qpu.resource import Session, SessionArgs
 
 
@@ -69,11 +70,16 @@ def test_the_api_limits_are_written_once() -> None:
 
 
 def test_the_package_schema_declares_every_input_and_output() -> None:
-    document = spec.package_schema("1.2.3")
+    document = package_schema("1.2.3")
     assert document["version"] == "1.2.3"
     session = document["resources"]["qpu:index:Session"]
     assert "platformName" in session["inputProperties"]
     assert "resourceKey" not in session["inputProperties"]
     assert session["inputProperties"]["onDelete"]["default"] == "terminate"
+    assert session["inputProperties"]["bookingDemand"] == {
+        "$ref": "#/types/qpu:index:BookingDemand",
+        "description": "A slot on a bookable platform.",
+    }
+    assert "oneOf" in session["inputProperties"]["maxDuration"]
     assert "accruedCost" in session["properties"]
     assert document["config"]["variables"]["secretKey"]["secret"] is True
