@@ -85,7 +85,7 @@ func run(schemaPath, out, version string, languages []string) error {
 		if err != nil {
 			return err
 		}
-		files, err := generators[lang](pkg)
+		files, err := generate(lang, pkg)
 		if err != nil {
 			return fmt.Errorf("generating the %s SDK: %w", lang, err)
 		}
@@ -97,6 +97,36 @@ func run(schemaPath, out, version string, languages []string) error {
 			lang, pkg.Name, pkg.Version, dir, len(files))
 	}
 	return nil
+}
+
+// generate runs one language's generator. The generators panic on some schemas they
+// accept (Go: a default on a oneOf property yields invalid Go source) after printing the
+// file they could not format to stderr: that print is kept in a file, and the panic
+// becomes an error naming the cause and that file.
+func generate(lang string, pkg *schema.Package) (files map[string][]byte, err error) {
+	printed, err := os.CreateTemp("", "gen-sdk-"+lang+"-*.log")
+	if err != nil {
+		return nil, err
+	}
+	stderr := os.Stderr
+	os.Stderr = printed
+	defer func() {
+		os.Stderr = stderr
+		printed.Close()
+		if r := recover(); r != nil {
+			var lines []string
+			for _, line := range strings.Split(fmt.Sprint(r), "\n") {
+				if line = strings.TrimSpace(line); line != "" {
+					lines = append(lines, line)
+				}
+			}
+			err = fmt.Errorf("the code generator failed: %s (what it printed: %s)",
+				strings.Join(lines, " "), printed.Name())
+			return
+		}
+		os.Remove(printed.Name())
+	}()
+	return generators[lang](pkg)
 }
 
 // load reads and binds the schema, with the version (if given) and pack-style output set.
