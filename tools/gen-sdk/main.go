@@ -157,7 +157,11 @@ func load(schemaPath, version string) (*schema.Package, error) {
 		return nil, fmt.Errorf("binding %s: %w", schemaPath, err)
 	}
 	if diags.HasErrors() {
-		return nil, fmt.Errorf("%s is not a valid package schema:\n%s", schemaPath, diags.Error())
+		var lines []string
+		for _, d := range diags {
+			lines = append(lines, "  "+strings.TrimSpace(d.Summary+" "+d.Detail))
+		}
+		return nil, fmt.Errorf("%s is not a valid package schema:\n%s", schemaPath, strings.Join(lines, "\n"))
 	}
 	return pkg, nil
 }
