@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv cli lint typecheck test unit e2e soak bench demo emulator schema clean
+.PHONY: venv cli toolchain lint typecheck test unit e2e soak bench demo emulator schema clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,19 @@ schema: $(STAMP)
 # Without one, `make e2e` skips the real-engine suite with the reason, unless CI is set.
 cli:
 	@scripts/pulumi-cli.sh >/dev/null || test -z "$$CI"
+
+# Programs in other languages: the YAML language host beside the pinned CLI, the SDK
+# generator, and the Python, TypeScript and Go SDKs generated from SDK_SCHEMA, each built as
+# its users would (scripts/check-sdks.sh), then a YAML project run with the CLI
+# (scripts/check-yaml.sh). Built once per machine, then cached (CONTRIBUTING.md, "The
+# toolchain for other languages"); the SDKs are written to build/sdk.
+SDK_SCHEMA ?= tools/gen-sdk/testdata/sample.schema.json
+SDK_VERSION ?= $(shell sed -n 's/^version = "\(.*\)"$$/\1/p' pyproject.toml)
+toolchain: cli
+	scripts/pulumi-yaml.sh >/dev/null
+	scripts/gen-sdk.sh $(SDK_SCHEMA) build/sdk $(SDK_VERSION)
+	scripts/check-sdks.sh build/sdk
+	scripts/check-yaml.sh
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q --ignore=tests/e2e

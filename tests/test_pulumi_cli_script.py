@@ -29,10 +29,12 @@ def fake_cli(folder: Path, version: str) -> Path:
     return binary
 
 
-def run(tmp_path: Path, path: list[Path], **env: str) -> subprocess.CompletedProcess[str]:
-    """Run the script with PATH = ``path`` + the system folders (no go, no pulumi)."""
+def run(
+    tmp_path: Path, path: list[Path], script: Path = SCRIPT, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """Run ``script`` with PATH = ``path`` + the system folders (no go, no pulumi)."""
     return subprocess.run(
-        [str(SCRIPT)],
+        [str(script)],
         env={
             "HOME": str(tmp_path / "home"),
             "PATH": os.pathsep.join([*map(str, path), "/usr/bin", "/bin"]),
