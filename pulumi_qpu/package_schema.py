@@ -37,6 +37,9 @@ __all__ = [
 PACKAGE: Final = "qpu"
 """The plugin's package name: ``pulumi-resource-qpu``, config ``qpu:*``."""
 
+REPOSITORY: Final = "https://github.com/pulumi-qpu/pulumi-qpu"
+"""Where the project lives (the Go SDK's module path derives from it)."""
+
 SESSION_TYPE: Final = "qpu:index:Session"
 """The Session's type token."""
 
@@ -118,7 +121,8 @@ def _properties(schema: dict[str, Any]) -> dict[str, Any]:
         description = prop.get("description") or prop.get("title")
         if description:
             spec["description"] = description
-        if "default" in prop and prop["default"] is not None and "type" in spec:
+        # Go's generator cannot write a default of a oneOf (a duration): the check applies it.
+        if "default" in prop and prop["default"] is not None and "oneOf" not in spec:
             spec["default"] = prop["default"]
         out[camel(name)] = spec
     return out
@@ -231,7 +235,13 @@ def package_schema(version: str = __version__) -> dict[str, Any]:
                 },
             ),
         },
-        "language": {"python": {"packageName": "pulumi_qpu_sdk"}},
+        "repository": REPOSITORY,
+        "language": {
+            # Not pulumi_qpu: that is this package, which the SDK's users have installed.
+            "python": {"packageName": "pulumi_qpu_sdk"},
+            "go": {"importBasePath": f"{REPOSITORY.removeprefix('https://')}/sdk/go/qpu"},
+            "nodejs": {"packageName": "@pulumi-qpu/qpu"},
+        },
     }
 
 
