@@ -23,6 +23,7 @@ from pulumi_qpu.models import Platform
 from pulumi_qpu.models import Session as WireSession
 from pulumi_qpu.provider import CONFIG_KEYS
 from pulumi_qpu.resource_schema import session_schema
+from pulumi_qpu.spec import camel
 
 __all__ = [
     "FUNCTIONS",
@@ -68,12 +69,6 @@ _CONFIG_DOCS: Final = {
     "profile": "Profile of the scw config file to read credentials from.",
     "maxCostPerSession": 'Budget of every Session that sets no maxCost ("12.50 EUR").',
 }
-
-
-def camel(name: str) -> str:
-    """``max_idle_duration`` -> ``maxIdleDuration`` (Pulumi's spelling of a property)."""
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
 def snake(name: str) -> str:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 import sys
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -434,23 +434,38 @@ _CHANGE_TEXT: Final[dict[Change, str]] = {
 }
 
 
-def _table_row(item: Input) -> str:
+def camel(name: str) -> str:
+    """Return ``name`` as Pulumi packages spell it (``max_idle_duration``: ``maxIdleDuration``)."""
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def _spelt(name: str, camel_case: bool) -> str:
+    return camel(name) if camel_case else name
+
+
+def _table_row(item: Input, camel_case: bool) -> str:
     said = _CHANGE_TEXT[item.change]
     effect = "; ".join(part for part in (said, item.effect) if part)
-    return f"| `{item.name}` | {item.type_text} | {item.default_text} | {effect} |"
+    name = _spelt(item.name, camel_case)
+    return f"| `{name}` | {item.type_text} | {item.default_text} | {effect} |"
 
 
-def inputs_table() -> str:
-    """Return the Markdown table of the inputs a program gives (``resource_key`` aside)."""
-    rows = [_table_row(item) for item in INPUTS if item.change != "internal"]
+def inputs_table(*, camel_case: bool = False) -> str:
+    """Return the Markdown table of the inputs a program gives (``resource_key`` aside).
+
+    ``camel_case``: the names as the plugin's package spells them (``maxIdleDuration``).
+    """
+    rows = [_table_row(item, camel_case) for item in INPUTS if item.change != "internal"]
     head = "| input | type | default | a change... |\n| --- | --- | --- | --- |"
     return "\n".join([head, *rows])
 
 
-def outputs_table() -> str:
-    """Return the Markdown table of the outputs."""
+def outputs_table(*, camel_case: bool = False) -> str:
+    """Return the Markdown table of the outputs (``camel_case`` as :func:`inputs_table`)."""
     rows = [
-        f"| `{item.name}` | {item.python.replace(' | None', ', or absent')} | {item.doc} |"
+        f"| `{_spelt(item.name, camel_case)}` | {item.python.replace(' | None', ', or absent')} "
+        f"| {item.doc} |"
         for item in (*OUTPUTS, *COST_OUTPUTS)
     ]
     return "\n".join(["| output | type | what it is |", "| --- | --- | --- |", *rows])
@@ -463,6 +478,7 @@ _GENERATED = Path(__file__).resolve().parent / "_session_fields.py"
 _PACKAGE_SCHEMA = Path(__file__).resolve().parent.parent / "schema" / "pulumi-package.json"
 _README = Path(__file__).resolve().parent.parent / "README.md"
 _PROVIDER_DOC = Path(__file__).resolve().parent.parent / "docs" / "provider.md"
+_PLUGIN_DOC = Path(__file__).resolve().parent.parent / "docs" / "plugin.md"
 
 
 def python_source() -> str:
@@ -530,7 +546,12 @@ def _docline(item: Input) -> str:
 _MARKER = re.compile(
     r"(<!-- spec:(?P<name>[a-z-]+) -->\n)(?P<body>.*?)(\n<!-- /spec:(?P=name) -->)", re.DOTALL
 )
-_TABLES: Final = {"session-inputs": inputs_table, "session-outputs": outputs_table}
+_TABLES: Final[dict[str, Callable[[], str]]] = {
+    "session-inputs": inputs_table,
+    "session-outputs": outputs_table,
+    "plugin-inputs": lambda: inputs_table(camel_case=True),
+    "plugin-outputs": lambda: outputs_table(camel_case=True),
+}
 
 
 def _fill(text: str) -> str:
@@ -545,7 +566,7 @@ def artefacts() -> Iterator[tuple[Path, str]]:
     yield _GENERATED, python_source()
     yield resource_schema.SCHEMA_PATH, resource_schema.render()
     yield _PACKAGE_SCHEMA, package_schema.render()
-    for doc in (_README, _PROVIDER_DOC):
+    for doc in (_README, _PROVIDER_DOC, _PLUGIN_DOC):
         if doc.exists():
             yield doc, _fill(doc.read_text(encoding="utf-8"))
 
