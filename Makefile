@@ -51,8 +51,16 @@ toolchain: cli
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q --ignore=tests/e2e
 
+# The examples in other languages (tests/e2e/test_languages.py): the YAML language host beside
+# the CLI, the npm packages, examples/typescript on sdk/nodejs and examples/go on sdk/go, into
+# build/ (fetched and built once per machine, then cached; seconds after that). Without
+# them those tests are skipped, unless CI is set.
+languages: cli
+	@scripts/pulumi-yaml.sh >/dev/null && scripts/typescript-example.sh >/dev/null \
+	  && scripts/go-example.sh >/dev/null || test -z "$$CI"
+
 # The real-engine suite: the pinned CLI against the emulator (a CLI is required when CI is set).
-e2e: $(STAMP) cli
+e2e: $(STAMP) cli languages
 	$(BIN)/python -m pytest -q tests/e2e
 
 # The random walk through a user's steps (tests/e2e/test_random_walk.py), long: every step
