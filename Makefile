@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv cli toolchain lint typecheck test unit e2e soak bench demo emulator schema clean
+.PHONY: venv cli toolchain languages lint typecheck test unit e2e soak bench demo emulator schema sdk clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,13 @@ typecheck: $(STAMP)
 schema: $(STAMP)
 	$(BIN)/python -m pulumi_qpu.spec
 
+# The SDKs committed under sdk/ (python, nodejs, go), generated from the package schema with
+# the package's version (scripts/gen-sdk.sh; tests/test_sdks.py fails when they are stale).
+# Never edit them by hand: change pulumi_qpu/spec.py or package_schema.py and run this.
+SDK_VERSION ?= $(shell sed -n 's/^version = "\(.*\)"$$/\1/p' pyproject.toml)
+sdk: schema
+	scripts/gen-sdk.sh schema/pulumi-package.json sdk $(SDK_VERSION)
+
 # The pinned Pulumi CLI and the dynamic-provider shim (built once per machine, then cached).
 # Without one, `make e2e` skips the real-engine suite with the reason, unless CI is set.
 cli:
@@ -35,7 +42,6 @@ cli:
 # (scripts/check-yaml.sh). Built once per machine, then cached (CONTRIBUTING.md, "The
 # toolchain for other languages"); the SDKs are written to build/sdk.
 SDK_SCHEMA ?= tools/gen-sdk/testdata/sample.schema.json
-SDK_VERSION ?= $(shell sed -n 's/^version = "\(.*\)"$$/\1/p' pyproject.toml)
 toolchain: cli
 	scripts/pulumi-yaml.sh >/dev/null
 	scripts/gen-sdk.sh $(SDK_SCHEMA) build/sdk $(SDK_VERSION)
@@ -45,8 +51,16 @@ toolchain: cli
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q --ignore=tests/e2e
 
+# The examples in other languages (tests/e2e/test_languages.py): the YAML language host beside
+# the CLI, the npm packages, examples/typescript on sdk/nodejs and examples/go on sdk/go, into
+# build/ (fetched and built once per machine, then cached; seconds after that). Without
+# them those tests are skipped, unless CI is set.
+languages: cli
+	@scripts/pulumi-yaml.sh >/dev/null && scripts/typescript-example.sh >/dev/null \
+	  && scripts/go-example.sh >/dev/null || test -z "$$CI"
+
 # The real-engine suite: the pinned CLI against the emulator (a CLI is required when CI is set).
-e2e: $(STAMP) cli
+e2e: $(STAMP) cli languages
 	$(BIN)/python -m pytest -q tests/e2e
 
 # The random walk through a user's steps (tests/e2e/test_random_walk.py), long: every step

@@ -3,7 +3,8 @@
 #
 #   scripts/check-sdks.sh SDKDIR [LANGUAGES]      # SDKDIR holds python/, nodejs/, go/
 #
-# - nodejs: `tsc` over the generated project against @pulumi/pulumi from npm;
+# - nodejs: `tsc` over the generated project against @pulumi/pulumi from npm
+#           (scripts/npm-modules.sh);
 # - go:     `go build` and `go vet` of the generated module against
 #           github.com/pulumi/pulumi/sdk/v3 (the version the SDK generator is built from);
 # - python: `pip install` of the generated package into a scratch virtualenv, then an
@@ -13,14 +14,6 @@
 # ${XDG_CACHE_HOME:-~/.cache}/pulumi-qpu/ (PULUMI_QPU_CACHE_ROOT overrides it): the first
 # run downloads them, later runs only compile. Exit status 1 names the SDK that failed.
 set -euo pipefail
-
-# The one place that names the npm versions the TypeScript SDK is compiled against.
-# @pulumi/pulumi: the newest the npm registry serves at or below the pinned CLI (3.274.1),
-# and at least the generated package.json's floor (^3.269.0). typescript: the newest of the
-# generated package.json's range (^4.7.0). @types/node: its major (^20).
-NPM_PULUMI="3.270.0"
-NPM_TYPESCRIPT="4.9.5"
-NPM_TYPES_NODE="20.19.43"
 
 if [ $# -lt 1 ] || [ $# -gt 2 ]; then
     echo "usage: $0 SDKDIR [python,nodejs,go]" >&2
@@ -39,23 +32,14 @@ version="$(sed -n 's/^ *"version": "\(.*\)",\{0,1\}$/\1/p' "$plugin_json" | head
 say "SDKs of version $version in $sdk"
 
 check_nodejs() {
-    local dir="$sdk/nodejs" modules="$cache_root/npm/pulumi-$NPM_PULUMI-ts-$NPM_TYPESCRIPT"
+    local dir="$sdk/nodejs" modules
     grep -q "\"version\": \"$version\"" "$dir/package.json" ||
         fail "nodejs: package.json does not carry version $version"
-    if [ ! -f "$modules/.installed" ]; then
-        say "nodejs: installing @pulumi/pulumi@$NPM_PULUMI typescript@$NPM_TYPESCRIPT @types/node@$NPM_TYPES_NODE into $modules"
-        mkdir -p "$modules"
-        printf '{"private": true, "dependencies": {"@pulumi/pulumi": "%s", "typescript": "%s", "@types/node": "%s"}}\n' \
-            "$NPM_PULUMI" "$NPM_TYPESCRIPT" "$NPM_TYPES_NODE" >"$modules/package.json"
-        # @pulumi/pulumi declares node >= 22; compiling does not need that, so a warning is fine.
-        (cd "$modules" && npm install --no-audit --no-fund --loglevel=error >&2) ||
-            fail "nodejs: npm install failed"
-        touch "$modules/.installed"
-    fi
+    modules="$("$root/scripts/npm-modules.sh")" || fail "nodejs: no npm packages"
     # The generated project compiles against the cached packages, as if installed in it.
-    ln -sfn "$modules/node_modules" "$dir/node_modules"
+    ln -sfn "$modules" "$dir/node_modules"
     say "nodejs: tsc -p $dir"
-    (cd "$dir" && "$modules/node_modules/.bin/tsc" -p tsconfig.json) || fail "nodejs: tsc failed"
+    (cd "$dir" && "$modules/.bin/tsc" -p tsconfig.json) || fail "nodejs: tsc failed"
     [ -f "$dir/bin/index.js" ] || fail "nodejs: tsc wrote no bin/index.js"
 }
 

@@ -7,6 +7,7 @@ found, and the caches live in ``tmp_path``.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -70,3 +71,22 @@ def test_without_a_yaml_host_or_go_the_script_says_what_to_do(tmp_path: Path) ->
     assert done.stdout == ""
     assert "no Go to build it: install Go" in done.stderr
     assert not (cli.parent / "pulumi-language-yaml").exists()
+
+
+def test_the_typescript_example_names_the_npm_versions_of_the_toolchain() -> None:
+    script = (ROOT / "scripts" / "npm-modules.sh").read_text()
+    pins = dict(re.findall(r'^NPM_([A-Z_]+)="([0-9.]+)"$', script, re.M))
+    package = json.loads((ROOT / "examples" / "typescript" / "package.json").read_text())
+    named = {**package["dependencies"], **package["devDependencies"]}
+    assert {
+        "@pulumi/pulumi": pins["PULUMI"],
+        "typescript": pins["TYPESCRIPT"],
+        "@types/node": pins["TYPES_NODE"],
+    } == {key: value for key, value in named.items() if not key.startswith("@pulumi-qpu/")}
+
+
+def test_the_go_example_builds_on_the_sdk_of_this_repository_and_the_pinned_pulumi() -> None:
+    go_mod = (ROOT / "examples" / "go" / "go.mod").read_text()
+    assert f"github.com/pulumi/pulumi/sdk/v3 v{CLI_VERSION}\n" in go_mod
+    sdk_module = (ROOT / "sdk" / "go" / "go.mod").read_text().splitlines()[0].split()[1]
+    assert f"replace {sdk_module} => ../../sdk/go" in go_mod

@@ -1,0 +1,2 @@
+// Scaleway QaaS quantum computing sessions as Pulumi resources.
+package qpu
