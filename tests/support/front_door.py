@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Protocol, cast
 
 import pulumi
 
@@ -79,9 +79,25 @@ def _camel_options(opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOption
     return translated
 
 
+class DeclaredSession(Protocol):
+    """The outputs tests read of a Session, whichever door declared it."""
+
+    @property
+    def id(self) -> pulumi.Output[str]:
+        """The session id."""
+
+    @property
+    def status(self) -> pulumi.Output[Any]:
+        """The session's status."""
+
+    @property
+    def tags(self) -> pulumi.Output[Any]:
+        """The session's tags."""
+
+
 def session(
     resource_name: str, *, opts: pulumi.ResourceOptions | None = None, **inputs: Any
-) -> pulumi.CustomResource:
+) -> DeclaredSession:
     """Declare a Session through the stack's door (config ``front_door``, default dynamic).
 
     ``inputs`` are :class:`pulumi_qpu.Session`'s keyword arguments (snake_case); the
@@ -89,5 +105,9 @@ def session(
     """
     door = pulumi.Config().get(CONFIG_KEY) or "dynamic"
     if door == "plugin":
-        return PluginSession(resource_name, _camel_inputs(inputs), _camel_options(opts))
-    return Session(resource_name, opts=opts, **inputs)
+        declared: pulumi.CustomResource = PluginSession(
+            resource_name, _camel_inputs(inputs), _camel_options(opts)
+        )
+    else:
+        declared = Session(resource_name, opts=opts, **inputs)
+    return cast("DeclaredSession", declared)
