@@ -15,6 +15,11 @@ this module adds is the edge:
   program has to send it;
 * lines: each call's progress lines are logged through the engine against the
   resource's URN, so they appear on the Session's row;
+* the engine's end: the plugin exits when its engine is gone (a ``kill -9`` of
+  ``pulumi``), as the dynamic host does (:mod:`pulumi_qpu.watchdog`);
+* leftovers: at a destroy, the first Session's delete also ends the stack's leftover
+  sessions (:func:`pulumi_qpu.sweeper.sweep`), what the dynamic provider's
+  ``LeftoverSweeper`` resource does; docs/plugin.md says why here;
 * config: ``qpu:secretKey`` (secret), ``qpu:projectId``, ``qpu:apiUrl``, ``qpu:profile``
   and ``qpu:maxCostPerSession``, from stack config or an explicit provider's inputs;
 * the invokes of :mod:`pulumi_qpu.functions`, and the package schema
@@ -40,6 +45,7 @@ import functools
 import json
 import os
 import sys
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any, Final, TypeVar
 
@@ -54,6 +60,7 @@ from pulumi_qpu._version import __version__
 from pulumi_qpu.errors import QpuError
 from pulumi_qpu.functions import _looks_like_uuid
 from pulumi_qpu.host import use_engine
+from pulumi_qpu.identity import stack_key
 from pulumi_qpu.package_schema import (
     FUNCTIONS,
     PACKAGE,
@@ -63,6 +70,8 @@ from pulumi_qpu.package_schema import (
     snake,
 )
 from pulumi_qpu.provider import SessionProvider, lines_about
+from pulumi_qpu.sweeper import sweep
+from pulumi_qpu.watchdog import watch_engine
 
 __all__ = ["MAX_CONCURRENT_CALLS", "QpuProviderServicer", "main", "resource_key_of"]
 
@@ -129,6 +138,11 @@ class QpuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
         )
         use_engine(engine_address)
         self._config: dict[str, str] = {}
+        # Whether this run declared a Session (the engine checks each one the program
+        # declares), and the stacks whose leftovers were swept: see Delete.
+        self._checked = False
+        self._swept: set[str] = set()
+        self._sweep_lock = threading.Lock()
 
     async def _run(self, urn: str, call: Callable[..., T], *args: Any) -> T:
         """Run a core call in the pool, its lines logged against ``urn``."""
@@ -201,6 +215,7 @@ class QpuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
 
     async def Check(self, request: Any, context: Any) -> Any:  # noqa: N802
         """Validate and canonicalize a Session's inputs (the core's check)."""
+        self._checked = True
         old_inputs = rpc.deserialize_properties(request.olds, True)
         # No olds (a create, or a replacement's check) must stay none: check tells by it.
         olds = _inside(old_inputs, request.urn) if old_inputs else {}
@@ -265,10 +280,27 @@ class QpuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
         return proto.UpdateResponse(properties=await _struct(_outside(result.outs or {})))
 
     async def Delete(self, request: Any, context: Any) -> Any:  # noqa: N802
-        """End the session (the core's delete)."""
+        """End the session (the core's delete); at a destroy, the stack's leftovers too."""
         props = _inside(rpc.deserialize_properties(request.properties), "")
         await self._call(context, request.urn, self._provider.delete, request.id, props)
+        if not self._checked:
+            await self._call(context, request.urn, self._sweep, request.urn)
         return empty_pb2.Empty()
+
+    def _sweep(self, urn: str) -> None:
+        """End the leftovers of ``urn``'s stack, once per run (:func:`sweep`).
+
+        Only when the run declared no Session (no Check came): ``pulumi destroy``, or an
+        ``up`` of a program whose Sessions are all gone, as the dynamic provider's
+        sweeper is deleted. In an ``up`` that declares Sessions, their creates take their
+        own leftovers back, and a sweep would race them.
+        """
+        key = stack_key(resource_key_of(urn))
+        with self._sweep_lock:
+            if key in self._swept:
+                return
+            sweep(self._provider, key)
+            self._swept.add(key)
 
     async def Cancel(self, request: Any, context: Any) -> Any:  # noqa: N802
         """Nothing to cancel: each call ends by itself (its timeouts bound it)."""
@@ -319,6 +351,10 @@ async def _serve(engine_address: str) -> None:
     )
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
+    # The engine starts plugins in a process group of their own: a killed `pulumi`
+    # would leave this one serving its creates (pulumi_qpu/watchdog.py).
+    if engine_address:
+        watch_engine(engine_address)
     # The engine reads the port from the first line of stdout.
     sys.stdout.write(f"{port}\n")
     sys.stdout.flush()

@@ -34,7 +34,13 @@ from pulumi_qpu.leftovers import end_leftovers, find_leftovers
 from pulumi_qpu.models import SessionStatus
 from pulumi_qpu.provider import SessionProvider
 
-__all__ = ["SWEEPER_NAME", "LeftoverSweeper", "LeftoverSweeperProvider", "ensure_sweeper"]
+__all__ = [
+    "SWEEPER_NAME",
+    "LeftoverSweeper",
+    "LeftoverSweeperProvider",
+    "ensure_sweeper",
+    "sweep",
+]
 
 SWEEPER_NAME: Final = "qpu-leftovers"
 """The resource name of every stack's sweeper."""
@@ -45,6 +51,52 @@ _LIVE: Final = frozenset({SessionStatus.STARTING, SessionStatus.RUNNING})
 def _say(line: str) -> None:
     # The stack's own business: the line goes on the stack's row.
     say(line)
+
+
+def _swept_project(provider: SessionProvider) -> str | None:
+    """Return the project swept (the configured default); None, with a note, if none."""
+    try:
+        project_id = provider._config().project_id
+    except QpuError:
+        project_id = None
+    if not project_id:
+        _say(
+            "qpu: no default project is configured (qpu:projectId, SCW_DEFAULT_PROJECT_ID), "
+            "so this stack's leftover sessions are not looked for; find them with "
+            "`qpu-leftovers --project-id <project>`"
+        )
+    return project_id
+
+
+def sweep(provider: SessionProvider, stack_key: str) -> None:
+    """End the leftovers of the stack ``stack_key``; fail, naming them, if one stays.
+
+    ``stack_key`` is ``<org>/<project>/<stack>``; the project swept is ``provider``'s.
+
+    The delete of the dynamic provider's sweeper, and of the plugin's Sessions at a
+    destroy (pulumi_qpu/plugin.py): one implementation.
+    """
+    if not _swept_project(provider):
+        return
+    client = provider.client()
+    try:
+        leftovers = find_leftovers(client, stack=stack_key)
+    except QpuError as exc:
+        raise QpuError(
+            f"could not look for sessions left by interrupted creates of this stack: "
+            f"{exc}; run pulumi destroy again when the API answers"
+        ) from None
+    for leftover in leftovers:
+        _say(
+            f"qpu: ending session {leftover.session.id}, left running by an "
+            "interrupted create of this stack"
+        )
+    failed = end_leftovers(client, leftovers, _say)
+    if failed:
+        raise QpuError(
+            f"could not end session(s) {', '.join(failed)}, left running by interrupted "
+            "creates of this stack; run pulumi destroy again, or `qpu-leftovers --end`"
+        )
 
 
 class LeftoverSweeperProvider(SessionProvider):
@@ -58,20 +110,6 @@ class LeftoverSweeperProvider(SessionProvider):
 
     def __reduce_ex__(self, protocol: object) -> tuple[type[LeftoverSweeperProvider], tuple[()]]:
         return self.__reduce__()
-
-    def _swept_project(self) -> str | None:
-        """Return the project swept (the configured default); None, with a note, if none."""
-        try:
-            project_id = self._config().project_id
-        except QpuError:
-            project_id = None
-        if not project_id:
-            _say(
-                "qpu: no default project is configured (qpu:projectId, SCW_DEFAULT_PROJECT_ID), "
-                "so this stack's leftover sessions are not looked for; find them with "
-                "`qpu-leftovers --project-id <project>`"
-            )
-        return project_id
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Accept ``stack_key`` as given (the Session class sets it, not users)."""
@@ -94,7 +132,7 @@ class LeftoverSweeperProvider(SessionProvider):
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """Keep the state; name the sessions carrying this stack's creating tag, if any."""
         key = str(props.get("stack_key") or "")
-        if not self._swept_project():
+        if not _swept_project(self):
             return ReadResult(id_, {"stack_key": key}, {"stack_key": key})
         try:
             tagged = [
@@ -118,28 +156,7 @@ class LeftoverSweeperProvider(SessionProvider):
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         """End this stack's leftover sessions; fail, naming them, if one cannot be ended."""
-        key = str(_props.get("stack_key") or "")
-        if not self._swept_project():
-            return
-        client = self._client()
-        try:
-            leftovers = find_leftovers(client, stack=key)
-        except QpuError as exc:
-            raise QpuError(
-                f"could not look for sessions left by interrupted creates of this stack: "
-                f"{exc}; run pulumi destroy again when the API answers"
-            ) from None
-        for leftover in leftovers:
-            _say(
-                f"qpu: ending session {leftover.session.id}, left running by an "
-                "interrupted create of this stack"
-            )
-        failed = end_leftovers(client, leftovers, _say)
-        if failed:
-            raise QpuError(
-                f"could not end session(s) {', '.join(failed)}, left running by interrupted "
-                "creates of this stack; run pulumi destroy again, or `qpu-leftovers --end`"
-            )
+        sweep(self, str(_props.get("stack_key") or ""))
 
 
 class LeftoverSweeper(pulumi.dynamic.Resource, module="qpu", name="LeftoverSweeper"):

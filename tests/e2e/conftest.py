@@ -14,6 +14,7 @@ import pytest
 
 from tests.support.cli import RealEngine, find_cli
 from tests.support.emulator import EmulatorFactory, RunningEmulator
+from tests.support.front_door import DOORS, FrontDoor
 
 
 @pytest.fixture(scope="session")
@@ -35,25 +36,62 @@ def qpu(emulator: RunningEmulator) -> RunningEmulator:
     return emulator
 
 
-@pytest.fixture
-def engine(
-    cli_dir: Path, qpu: RunningEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[RealEngine]:
-    """Stacks run by the real CLI against the emulator; every one destroyed after the test.
+@pytest.fixture(params=sorted(DOORS))
+def front_door(request: pytest.FixtureRequest) -> FrontDoor:
+    """The door a test's Sessions go through: the test runs once per door.
+
+    The engines of a test that takes it (``engine``, ``engine_for``) load the plugin and
+    name the door in every stack's config; programs declare Sessions with
+    :func:`tests.support.front_door.session`.
+    """
+    return DOORS[request.param]
+
+
+def _door_of(request: pytest.FixtureRequest) -> FrontDoor | None:
+    if "front_door" not in request.fixturenames:
+        return None
+    door: FrontDoor = request.getfixturevalue("front_door")
+    return door
+
+
+def _new_engine(
+    request: pytest.FixtureRequest,
+    emulator: RunningEmulator,
+    work: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> RealEngine:
+    """An engine on ``emulator`` through the test's door, its variables exported here.
 
     An inline program runs in this process, so the emulator's variables are exported
     here too, as a user's shell would have them (the lookups of a program read them).
     """
-    real = RealEngine(find_cli(), qpu, tmp_path)
+    real = RealEngine(find_cli(), emulator, work)
+    door = _door_of(request)
+    if door is not None:
+        door.prepare(real, work / "plugins")
     for key, value in real.env().items():
         if key.startswith("SCW_"):
             monkeypatch.setenv(key, value)
+    return real
+
+
+@pytest.fixture
+def engine(
+    request: pytest.FixtureRequest,
+    cli_dir: Path,
+    qpu: RunningEmulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[RealEngine]:
+    """Stacks run by the real CLI against the emulator; every one destroyed after the test."""
+    real = _new_engine(request, qpu, tmp_path, monkeypatch)
     yield real
     real.cleanup()
 
 
 @pytest.fixture
 def engine_for(
+    request: pytest.FixtureRequest,
     cli_dir: Path,
     emulator_factory: EmulatorFactory,
     tmp_path: Path,
@@ -66,10 +104,7 @@ def engine_for(
 
     def make(emulator: RunningEmulator) -> RealEngine:
         assert not made, "one engine per test"
-        real = RealEngine(find_cli(), emulator, tmp_path / "engine")
-        for key, value in real.env().items():
-            if key.startswith("SCW_"):
-                monkeypatch.setenv(key, value)
+        real = _new_engine(request, emulator, tmp_path / "engine", monkeypatch)
         made.append(real)
         return real
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import pulumi
 
-from pulumi_qpu import Session
+from tests.support.front_door import session
 
 
 def fleet() -> None:
     """``count`` Sessions ``s000``... on ``platform`` (config), each exported by name.
+
+    Declared through the stack's door (``front_door``: tests/support/front_door.py).
 
     Also from the config: ``tag``, ``wait`` (wait_for_running), ``create_timeout``, and
     ``retain`` (the retain_on_delete option).
@@ -24,7 +26,7 @@ def fleet() -> None:
     wait = (config.get("wait") or "true") == "true"
     retain = (config.get("retain") or "false") == "true"
     sessions = {
-        f"s{i:03d}": Session(
+        f"s{i:03d}": session(
             f"s{i:03d}",
             platform_name=platform,
             tags=[tag],

@@ -5,6 +5,12 @@ cancel and a destroy, ``pulumi state delete``, ``retain_on_delete`` replacements
 The emulator's sessions are the oracle: after each story, every live session is held
 by a state (or ended by the stack's leftover sweeper), and no state holds a session
 another state holds.
+
+The stories run through both front doors (the ``front_door`` fixture), except two that
+end at a destroy of a state holding no Session: a plugin is called by no method at such
+a destroy, so only the dynamic provider's sweeper resource ends their leftovers there
+(docs/plugin.md#leftovers). A killed ``up`` of a stack that holds a Session is the
+plugin's version of that story.
 """
 
 from __future__ import annotations
@@ -20,8 +26,10 @@ from typing import Any
 
 import pytest
 
+from pulumi_qpu.identity import STALE_AFTER, is_creating_tag
 from tests.support.cli import RealEngine, find_cli, live_sessions, qpu_leftovers
 from tests.support.emulator import RunningEmulator
+from tests.support.front_door import FrontDoor
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(400)]
 
@@ -44,16 +52,17 @@ def held(engine: RealEngine, stack: Any) -> set[str]:
 
 @pytest.fixture
 def second_job(
-    cli_dir: Path, qpu: RunningEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli_dir: Path, qpu: RunningEmulator, tmp_path: Path, front_door: FrontDoor
 ) -> Iterator[RealEngine]:
     """Another CI job: its own file backend, the same emulator, project and credentials."""
     real = RealEngine(find_cli(), qpu, tmp_path / "second-job")
+    front_door.prepare(real, tmp_path / "second-job" / "plugins")
     yield real
     real.cleanup()
 
 
 def test_two_ci_jobs_with_the_same_stack_names_each_own_their_session(
-    engine: RealEngine, second_job: RealEngine, qpu: RunningEmulator
+    front_door: FrontDoor, engine: RealEngine, second_job: RealEngine, qpu: RunningEmulator
 ) -> None:
     from tests.e2e.programs import fleet
 
@@ -82,6 +91,7 @@ def test_two_ci_jobs_with_the_same_stack_names_each_own_their_session(
 def test_an_outage_longer_than_the_create_can_wait_is_reported_truly_and_destroy_ends_all(
     engine: RealEngine, qpu: RunningEmulator
 ) -> None:
+    # Dynamic only: every create fails, so the state holds no Session, only the sweeper.
     from tests.e2e.programs import fleet
 
     qpu.configure(start_delay=60)
@@ -116,6 +126,7 @@ def test_an_outage_longer_than_the_create_can_wait_is_reported_truly_and_destroy
 def test_up_killed_mid_create_then_cancel_then_destroy_leaves_nothing_running(
     engine: RealEngine, qpu: RunningEmulator
 ) -> None:
+    # Dynamic only: the state holds no Session, only the sweeper resource.
     from tests.e2e.programs import fleet
 
     qpu.configure(start_delay=60)
@@ -137,8 +148,46 @@ def test_up_killed_mid_create_then_cancel_then_destroy_leaves_nothing_running(
     assert live_sessions(qpu) == [], "\n".join(destroyed)
 
 
+def creating_tags(qpu: RunningEmulator) -> dict[str, list[str]]:
+    """The creating tags of every live session, by id."""
+    return {s["id"]: [t for t in s["tags"] if is_creating_tag(t)] for s in live_sessions(qpu)}
+
+
+def test_up_killed_mid_create_stops_its_provider_and_destroy_ends_what_it_left(
+    front_door: FrontDoor, engine: RealEngine, qpu: RunningEmulator
+) -> None:
+    from pulumi import automation as auto
+
+    from tests.e2e.programs import fleet
+
+    stack = engine.stack(fleet, config={"count": "1"})
+    stack.up()
+    held_first = held(engine, stack)
+    # Two more Sessions, whose creates wait for `running` when the whole run is killed.
+    qpu.configure(start_delay=60)
+    stack.set_config("count", auto.ConfigValue("3"))
+    run = engine.start_detached(stack, "up", PROGRAM)
+    wait_for(lambda: len(qpu.sessions()) == 3, run)
+    os.killpg(run.pid, signal.SIGKILL)
+    run.communicate()
+
+    # The provider exits with its engine: no create renews its creating tag any more.
+    time.sleep(3)  # the watchdog looks every second
+    beating = creating_tags(qpu)
+    assert sum(bool(tags) for tags in beating.values()) == 2, beating
+    time.sleep(STALE_AFTER + 1)
+    assert creating_tags(qpu) == beating, "a create of the killed run is still beating"
+
+    engine.pulumi(stack, "cancel", "--yes")
+    assert held(engine, stack) == held_first
+    printed: list[str] = []
+    stack.destroy(on_output=printed.append)
+    assert live_sessions(qpu) == [], "\n".join(printed)
+    assert "left running by an interrupted create of this stack" in "\n".join(printed)
+
+
 def test_state_delete_then_up_names_the_session_left_running(
-    engine: RealEngine, qpu: RunningEmulator
+    front_door: FrontDoor, engine: RealEngine, qpu: RunningEmulator
 ) -> None:
     from tests.e2e.programs import fleet
 
@@ -166,7 +215,7 @@ def test_state_delete_then_up_names_the_session_left_running(
 
 
 def test_retained_replacements_never_block_the_next_up(
-    engine: RealEngine, qpu: RunningEmulator
+    front_door: FrontDoor, engine: RealEngine, qpu: RunningEmulator
 ) -> None:
     from tests.e2e.programs import fleet
 

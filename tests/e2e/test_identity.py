@@ -13,9 +13,9 @@ from typing import Any
 import pulumi
 import pytest
 
-from pulumi_qpu import Session
 from tests.support.cli import RealEngine, live_sessions
 from tests.support.emulator import RunningEmulator
+from tests.support.front_door import FrontDoor, session
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -29,8 +29,8 @@ def one_session(**inputs: Any) -> Callable[[], None]:
     inputs.setdefault("platform_name", PLATFORM)
 
     def program() -> None:
-        session = Session("s", opts=opts, **inputs)
-        pulumi.export("id", session.id)
+        declared = session("s", opts=opts, **inputs)
+        pulumi.export("id", declared.id)
 
     return program
 
@@ -44,7 +44,7 @@ def live_ids(qpu: RunningEmulator) -> list[str]:
 
 
 def test_an_input_that_cannot_change_in_place_replaces_with_another_session(
-    engine: RealEngine, qpu: RunningEmulator
+    front_door: FrontDoor, engine: RealEngine, qpu: RunningEmulator
 ) -> None:
     stack = engine.stack(one_session())
     old = stack.up().outputs["id"].value
@@ -64,7 +64,7 @@ def test_an_input_that_cannot_change_in_place_replaces_with_another_session(
 
 
 def test_up_with_replace_makes_another_session_and_ends_the_old(
-    engine: RealEngine, qpu: RunningEmulator
+    front_door: FrontDoor, engine: RealEngine, qpu: RunningEmulator
 ) -> None:
     stack = engine.stack(one_session())
     old = stack.up().outputs["id"].value
@@ -77,8 +77,15 @@ def test_up_with_replace_makes_another_session_and_ends_the_old(
 
 
 def test_up_with_replace_of_a_given_deduplication_id_ends_the_old_first(
-    engine: RealEngine, qpu: RunningEmulator
+    request: pytest.FixtureRequest, front_door: FrontDoor, engine: RealEngine, qpu: RunningEmulator
 ) -> None:
+    if front_door.name == "plugin":
+        # A defect of the plugin: `--replace` skips Diff, so only the resource option
+        # can ask for delete-before-replace (the dynamic Session sets it); through the
+        # plugin the replacement joins the old session by its given id.
+        request.applymarker(
+            pytest.mark.xfail(strict=True, reason="plugin: --replace of a given id joins the old")
+        )
     stack = engine.stack(one_session(deduplication_id="team"))
     old = stack.up().outputs["id"].value
     urn = engine.resources(stack)[0]["urn"]
@@ -88,7 +95,7 @@ def test_up_with_replace_of_a_given_deduplication_id_ends_the_old_first(
 
 
 def test_a_session_that_ended_by_itself_is_planned_for_replacement_at_preview(
-    engine: RealEngine, qpu: RunningEmulator
+    front_door: FrontDoor, engine: RealEngine, qpu: RunningEmulator
 ) -> None:
     stack = engine.stack(one_session(max_idle_duration="60s"))
     old = stack.up().outputs["id"].value
@@ -100,7 +107,7 @@ def test_a_session_that_ended_by_itself_is_planned_for_replacement_at_preview(
 
 
 def test_a_no_op_up_shows_no_change_and_keeps_the_stored_inputs(
-    engine: RealEngine, qpu: RunningEmulator
+    front_door: FrontDoor, engine: RealEngine, qpu: RunningEmulator
 ) -> None:
     stack = engine.stack(one_session(name="n", tags=["t"], max_duration="1h"))
     stack.up()
@@ -116,7 +123,7 @@ def test_a_no_op_up_shows_no_change_and_keeps_the_stored_inputs(
     ids=["minimal", "fields", "given-id"],
 )
 def test_refresh_of_a_healthy_stack_expects_no_changes(
-    engine: RealEngine, qpu: RunningEmulator, inputs: dict[str, Any]
+    front_door: FrontDoor, engine: RealEngine, qpu: RunningEmulator, inputs: dict[str, Any]
 ) -> None:
     stack = engine.stack(one_session(**inputs))
     stack.up()
@@ -125,7 +132,7 @@ def test_refresh_of_a_healthy_stack_expects_no_changes(
 
 
 def test_replace_on_changes_replaces_on_a_field_that_updates_in_place(
-    engine: RealEngine, qpu: RunningEmulator
+    front_door: FrontDoor, engine: RealEngine, qpu: RunningEmulator
 ) -> None:
     opts = pulumi.ResourceOptions(replace_on_changes=["name"])
     stack = engine.stack(one_session(name="a", opts=opts))
@@ -136,12 +143,14 @@ def test_replace_on_changes_replaces_on_a_field_that_updates_in_place(
     assert result.outputs["id"].value != old
 
 
-def test_a_secret_name_is_printed_nowhere(engine: RealEngine, qpu: RunningEmulator) -> None:
+def test_a_secret_name_is_printed_nowhere(
+    front_door: FrontDoor, engine: RealEngine, qpu: RunningEmulator
+) -> None:
     qpu.configure(start_delay=1.0)  # a wait long enough for progress lines
 
     def program() -> None:
         # Made inside the program: an Output belongs to the run's event loop.
-        Session("s", platform_name=PLATFORM, name=pulumi.Output.secret("classified-name"))
+        session("s", platform_name=PLATFORM, name=pulumi.Output.secret("classified-name"))
 
     stack = engine.stack(program)
     printed: list[str] = []
@@ -154,7 +163,7 @@ def test_a_secret_name_is_printed_nowhere(engine: RealEngine, qpu: RunningEmulat
 
 
 def test_ignore_changes_keeps_the_live_value_and_plans_nothing(
-    engine: RealEngine, qpu: RunningEmulator
+    front_door: FrontDoor, engine: RealEngine, qpu: RunningEmulator
 ) -> None:
     opts = pulumi.ResourceOptions(ignore_changes=["tags", "platform_name"])
     stack = engine.stack(one_session(tags=["a"], opts=opts))
@@ -168,7 +177,7 @@ def test_ignore_changes_keeps_the_live_value_and_plans_nothing(
 
 
 def test_a_booking_demand_change_books_another_session(
-    engine: RealEngine, qpu: RunningEmulator
+    front_door: FrontDoor, engine: RealEngine, qpu: RunningEmulator
 ) -> None:
     from datetime import datetime, timedelta
 

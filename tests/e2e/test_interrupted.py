@@ -22,11 +22,18 @@ import pytest
 
 from tests.support.cli import RealEngine, live_sessions
 from tests.support.emulator import RunningEmulator
+from tests.support.front_door import FrontDoor
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(400)]
 
 COUNT = 6
-UNDER_WAY = 4  # the provider host runs 4 operations at once: the kill finds 4 creates waiting
+
+
+def under_way(door: FrontDoor) -> int:
+    """Creates (or deletes) that wait at once: the dynamic host's 4, or all of the plugin's."""
+    return door.concurrent_creates or COUNT
+
+
 PROGRAM = "tests.e2e.programs:fleet"
 OTHER_PLATFORM = "EMU-AER-H100"
 
@@ -46,22 +53,23 @@ def statuses(qpu: RunningEmulator) -> list[str]:
 
 
 def test_up_killed_during_creates_then_up_again_ends_with_one_session_each(
-    engine: RealEngine, qpu: RunningEmulator
+    front_door: FrontDoor, engine: RealEngine, qpu: RunningEmulator
 ) -> None:
     from tests.e2e.programs import fleet
 
     # Slow starts, so that the kill lands while every create waits for `running`.
+    waiting = under_way(front_door)
     qpu.configure(start_delay=30)
     stack = engine.stack(fleet, config={"count": str(COUNT)})
     run = engine.start_detached(stack, "up", "tests.e2e.programs:fleet")
     deadline = time.monotonic() + 120
-    while len(qpu.sessions()) < UNDER_WAY and time.monotonic() < deadline:
+    while len(qpu.sessions()) < waiting and time.monotonic() < deadline:
         assert run.poll() is None, run.communicate()[0]
         time.sleep(0.2)
     os.killpg(run.pid, signal.SIGKILL)
     output = run.communicate()[0]
     made = qpu.sessions()
-    assert [s["status"] for s in made] == ["starting"] * UNDER_WAY, output
+    assert [s["status"] for s in made] == ["starting"] * waiting, output
     # The file backend's lock outlives the killed CLI: `pulumi cancel` removes it.
     engine.pulumi(stack, "cancel", "--yes")
     # The engine recorded a pending create for each create it began (the 4 in the host
@@ -69,7 +77,7 @@ def test_up_killed_during_creates_then_up_again_ends_with_one_session_each(
     snapshot = engine.exported(stack)
     pending = [op["type"] for op in snapshot.get("pending_operations", [])]
     assert set(pending) == {"creating"}
-    assert UNDER_WAY <= len(pending) <= COUNT
+    assert waiting <= len(pending) <= COUNT
     assert engine.resources(stack) == []
 
     qpu.configure(start_delay=0.5)
@@ -90,7 +98,7 @@ def test_up_killed_during_creates_then_up_again_ends_with_one_session_each(
 
 
 def test_replacement_killed_midway_ends_with_one_session_each_on_the_new_platform(
-    engine: RealEngine, qpu: RunningEmulator
+    front_door: FrontDoor, engine: RealEngine, qpu: RunningEmulator
 ) -> None:
     from pulumi import automation as auto
 
@@ -103,8 +111,9 @@ def test_replacement_killed_midway_ends_with_one_session_each_on_the_new_platfor
     qpu.configure(start_delay=8)
     stack.set_config("platform", auto.ConfigValue(OTHER_PLATFORM))
     run = engine.start_detached(stack, "up", PROGRAM)
-    output = kill_when(run, lambda: len(qpu.sessions()) >= COUNT + UNDER_WAY)
-    assert len(qpu.sessions()) < 2 * COUNT, output
+    waiting = under_way(front_door)
+    output = kill_when(run, lambda: len(qpu.sessions()) >= COUNT + waiting)
+    assert len(qpu.sessions()) <= COUNT + waiting, output
     # Create-before-delete: nothing was lost meanwhile, every old session still runs.
     assert old <= {s["id"] for s in live_sessions(qpu)}
     engine.pulumi(stack, "cancel", "--yes")
@@ -123,29 +132,35 @@ def test_replacement_killed_midway_ends_with_one_session_each_on_the_new_platfor
 
 
 def test_destroy_killed_midway_leaks_nothing_and_the_next_destroy_finishes(
-    engine: RealEngine, qpu: RunningEmulator
+    front_door: FrontDoor, engine: RealEngine, qpu: RunningEmulator
 ) -> None:
     from tests.e2e.programs import fleet
 
-    count = 2 * UNDER_WAY
+    batch = front_door.concurrent_creates or 0
+    count = 2 * (batch or 4)
     stack = engine.stack(fleet, config={"count": str(count)})
     stack.up()
-    # Deletes wait for stopped (2 s): the host ends 4 at a time. The kill lands once the
-    # first 4 are done and the next 4 are stopping.
+    # Deletes wait for stopped (2 s): the dynamic host ends 4 at a time, and the kill
+    # lands once the first 4 are done and the next 4 are stopping; the plugin ends all
+    # at once, and the kill lands while all are stopping.
     qpu.configure(stop_delay=2)
     run = engine.start_detached(stack, "destroy", PROGRAM)
 
-    def second_batch_stopping() -> bool:
+    def deletes_in_flight() -> bool:
         now = statuses(qpu)
-        if now.count("stopped") < UNDER_WAY or "stopping" not in now:
+        if batch:  # the first batch done, the next stopping
+            ready = now.count("stopped") >= batch and "stopping" in now
+        else:  # every delete stopping at once
+            ready = now.count("stopping") == count
+        if not ready:
             return False
-        time.sleep(0.5)  # the engine's checkpoints of the first 4 deletes
+        time.sleep(0.5)  # the engine's checkpoints of the first batch's deletes
         return True
 
-    output = kill_when(run, second_batch_stopping)
+    output = kill_when(run, deletes_in_flight)
     engine.pulumi(stack, "cancel", "--yes")
     left = {r["id"] for r in engine.resources(stack)}
-    assert 0 < len(left) < count, output
+    assert (0 < len(left) < count) if batch else (len(left) == count), output
     stopping = [s for s in qpu.sessions() if s["id"] in left and s["status"] == "stopping"]
     assert stopping, "no delete was in flight at the kill"
     # Nothing left the state while it still ran: every live session is still in state.

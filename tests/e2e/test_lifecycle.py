@@ -15,10 +15,10 @@ from typing import Any
 import pulumi
 import pytest
 
-from pulumi_qpu import Session
 from pulumi_qpu.client import QaasClient
 from tests.support.cli import RealEngine, live_sessions
 from tests.support.emulator import RunningEmulator
+from tests.support.front_door import FrontDoor, session
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -28,10 +28,10 @@ def one_session(**options: Any) -> Callable[[], None]:
     opts = options.pop("opts", None)
 
     def program() -> None:
-        session = Session("s", platform_name="EMU-AER-16C-128M", tags=["a"], opts=opts, **options)
-        pulumi.export("id", session.id)
-        pulumi.export("tags", session.tags)
-        pulumi.export("status", session.status)
+        declared = session("s", platform_name="EMU-AER-16C-128M", tags=["a"], opts=opts, **options)
+        pulumi.export("id", declared.id)
+        pulumi.export("tags", declared.tags)
+        pulumi.export("status", declared.status)
 
     return program
 
@@ -46,7 +46,9 @@ def by_id(qpu: RunningEmulator, session_id: str) -> dict[str, Any]:
     return next(s for s in qpu.sessions() if s["id"] == session_id)
 
 
-def test_refresh_shows_tags_changed_by_hand(engine: RealEngine, qpu: RunningEmulator) -> None:
+def test_refresh_shows_tags_changed_by_hand(
+    front_door: FrontDoor, engine: RealEngine, qpu: RunningEmulator
+) -> None:
     stack = engine.stack(one_session())
     session_id = stack.up().outputs["id"].value
     with client_of(qpu) as client:
@@ -75,7 +77,7 @@ def up_then_end_by_hand(
 
 
 def test_refresh_records_a_session_terminated_by_hand_and_up_replaces_it(
-    engine: RealEngine, qpu: RunningEmulator
+    front_door: FrontDoor, engine: RealEngine, qpu: RunningEmulator
 ) -> None:
     stack, first = up_then_end_by_hand(engine, qpu, delete=False)
     stack.refresh()
@@ -87,7 +89,7 @@ def test_refresh_records_a_session_terminated_by_hand_and_up_replaces_it(
 
 
 def test_refresh_drops_a_session_deleted_by_hand_and_up_creates_it_again(
-    engine: RealEngine, qpu: RunningEmulator
+    front_door: FrontDoor, engine: RealEngine, qpu: RunningEmulator
 ) -> None:
     stack, _ = up_then_end_by_hand(engine, qpu, delete=True)
     refreshed = stack.refresh()
@@ -103,7 +105,11 @@ def test_refresh_drops_a_session_deleted_by_hand_and_up_creates_it_again(
     [("terminate", "stopped"), ("terminate_and_delete", None)],
 )
 def test_destroy_with_each_on_delete_mode(
-    engine: RealEngine, qpu: RunningEmulator, on_delete: str, remaining: str | None
+    front_door: FrontDoor,
+    engine: RealEngine,
+    qpu: RunningEmulator,
+    on_delete: str,
+    remaining: str | None,
 ) -> None:
     stack = engine.stack(one_session(on_delete=on_delete))
     session_id = stack.up().outputs["id"].value
@@ -115,7 +121,7 @@ def test_destroy_with_each_on_delete_mode(
 
 
 def test_destroy_of_a_retained_session_leaves_it_running(
-    engine: RealEngine, qpu: RunningEmulator
+    front_door: FrontDoor, engine: RealEngine, qpu: RunningEmulator
 ) -> None:
     stack = engine.stack(one_session(opts=pulumi.ResourceOptions(retain_on_delete=True)))
     session_id = stack.up().outputs["id"].value
@@ -125,7 +131,7 @@ def test_destroy_of_a_retained_session_leaves_it_running(
 
 
 def test_destroy_of_a_protected_session_fails_and_leaves_it_running(
-    engine: RealEngine, qpu: RunningEmulator
+    front_door: FrontDoor, engine: RealEngine, qpu: RunningEmulator
 ) -> None:
     from pulumi import automation as auto
 
@@ -151,12 +157,12 @@ DURATIONS: dict[str, dict[str, Any]] = {
 def ending_by_themselves() -> None:
     """One Session ending by idleness, one by total duration, one that outlives both."""
     for name, durations in DURATIONS.items():
-        session = Session(name, platform_name="EMU-AER-16C-128M", **durations)
-        pulumi.export(name, session.id)
+        declared = session(name, platform_name="EMU-AER-16C-128M", **durations)
+        pulumi.export(name, declared.id)
 
 
 def test_sessions_that_ended_by_themselves_are_replaced_and_destroyable(
-    engine: RealEngine, qpu: RunningEmulator
+    front_door: FrontDoor, engine: RealEngine, qpu: RunningEmulator
 ) -> None:
     stack = engine.stack(ending_by_themselves)
     first = {k: v.value for k, v in stack.up().outputs.items()}
@@ -166,8 +172,8 @@ def test_sessions_that_ended_by_themselves_are_replaced_and_destroyable(
         first["total"]: "max_duration reached",
     }
     # Preview tells the truth without --refresh, and changes nothing.
-    # "same": the lasting session, the stack and its leftover sweeper.
-    assert stack.preview().change_summary == {"replace": 2, "same": 3}
+    # "same": the lasting session, the stack (and the dynamic provider's sweeper).
+    assert stack.preview().change_summary == {"replace": 2, "same": 2 + front_door.helpers}
     assert len(qpu.sessions()) == 3
 
     second = {k: v.value for k, v in stack.up().outputs.items()}
@@ -186,7 +192,7 @@ def test_sessions_that_ended_by_themselves_are_replaced_and_destroyable(
 
 
 def test_shortening_max_duration_below_the_time_run_previews_the_replacement_up_makes(
-    engine: RealEngine, qpu: RunningEmulator
+    front_door: FrontDoor, engine: RealEngine, qpu: RunningEmulator
 ) -> None:
     long_lived = {"max_idle_duration": "2h"}
     stack = engine.stack(one_session(max_duration="2h", **long_lived))
@@ -209,7 +215,7 @@ def test_shortening_max_duration_below_the_time_run_previews_the_replacement_up_
 
 
 def test_max_duration_shortened_but_above_the_time_run_updates_in_place(
-    engine: RealEngine, qpu: RunningEmulator
+    front_door: FrontDoor, engine: RealEngine, qpu: RunningEmulator
 ) -> None:
     long_lived = {"max_idle_duration": "2h"}
     stack = engine.stack(one_session(max_duration="2h", **long_lived))
@@ -222,7 +228,7 @@ def test_max_duration_shortened_but_above_the_time_run_updates_in_place(
 
 
 def test_refresh_of_a_session_that_ended_by_itself_records_it_and_the_next_preview_replaces_it(
-    engine: RealEngine, qpu: RunningEmulator
+    front_door: FrontDoor, engine: RealEngine, qpu: RunningEmulator
 ) -> None:
     # docs/provider.md, read(): refresh records what it reads and replaces nothing.
     stack = engine.stack(one_session(max_idle_duration="60s"))

@@ -20,6 +20,7 @@ from pulumi_qpu.retry import PULUMI_RETRY_POLICY
 from tests.e2e.programs import fleet
 from tests.support.cli import RealEngine, live_sessions
 from tests.support.emulator import EmulatorFactory, RunningEmulator
+from tests.support.front_door import FrontDoor
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -37,6 +38,7 @@ OUTAGE = longest_retries() + 5
 
 
 def test_an_api_outage_longer_than_the_retries_while_sessions_start_still_gives_one_each(
+    front_door: FrontDoor,
     emulator_factory: EmulatorFactory,
     engine_for: Callable[[RunningEmulator], RealEngine],
     tmp_path: Path,

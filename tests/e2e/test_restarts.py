@@ -16,6 +16,7 @@ import pytest
 from tests.e2e.programs import fleet
 from tests.support.cli import RealEngine, live_sessions
 from tests.support.emulator import EmulatorFactory, RunningEmulator
+from tests.support.front_door import FrontDoor
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -37,7 +38,7 @@ def engine_on(
 
 
 def test_emulator_restart_between_up_and_destroy_loses_nothing(
-    engine_on: RealEngine, persistent: RunningEmulator
+    front_door: FrontDoor, engine_on: RealEngine, persistent: RunningEmulator
 ) -> None:
     count = 3
     stack = engine_on.stack(fleet, config={"count": str(count)})
@@ -45,8 +46,8 @@ def test_emulator_restart_between_up_and_destroy_loses_nothing(
     before = sorted(s["id"] for s in live_sessions(persistent))
     persistent.restart()
     assert sorted(s["id"] for s in live_sessions(persistent)) == before
-    # The Sessions, the stack and its leftover sweeper.
-    assert stack.preview().change_summary == {"same": count + 2}
+    # The Sessions, the stack (and the dynamic provider's sweeper).
+    assert stack.preview().change_summary == {"same": count + 1 + front_door.helpers}
     stack.refresh(expect_no_changes=True)
     stack.destroy()
     assert live_sessions(persistent) == []
@@ -54,7 +55,7 @@ def test_emulator_restart_between_up_and_destroy_loses_nothing(
 
 
 def test_emulator_restart_in_the_middle_of_an_up_converges_to_one_session_each(
-    engine_on: RealEngine, persistent: RunningEmulator
+    front_door: FrontDoor, engine_on: RealEngine, persistent: RunningEmulator
 ) -> None:
     from pulumi import automation as auto
 

@@ -86,6 +86,11 @@ class RealEngine:
     extra_env: dict[str, str] = field(default_factory=dict)
     unset_env: set[str] = field(default_factory=set)
     stacks: list[Any] = field(default_factory=list)
+    front_door: str = ""
+    """The door the stacks' programs declare Sessions through (tests/support/front_door.py);
+    "" for programs that choose their own."""
+    session_type: str = "pulumi-python:dynamic/qpu:Session"
+    """The type token of the Sessions :meth:`resources` returns by default."""
 
     @property
     def backend(self) -> Path:
@@ -140,7 +145,10 @@ class RealEngine:
                 project_settings=auto.ProjectSettings(name=project, runtime="python"),
             ),
         )
-        values = {k: auto.ConfigValue(v) for k, v in (config or {}).items()}
+        config = dict(config or {})
+        if self.front_door:
+            config.setdefault("front_door", self.front_door)
+        values = {k: auto.ConfigValue(v) for k, v in config.items()}
         values |= {k: auto.ConfigValue(v, secret=True) for k, v in (secrets or {}).items()}
         if values:
             stack.set_all_config(values)
@@ -211,11 +219,10 @@ class RealEngine:
         assert isinstance(deployment, dict)
         return deployment
 
-    def resources(
-        self, stack: Any, type_token: str = "pulumi-python:dynamic/qpu:Session"
-    ) -> list[dict[str, Any]]:
+    def resources(self, stack: Any, type_token: str = "") -> list[dict[str, Any]]:
         """The stored resources of one type (the Sessions by default)."""
-        return [r for r in self.exported(stack).get("resources", []) if r["type"] == type_token]
+        wanted = type_token or self.session_type
+        return [r for r in self.exported(stack).get("resources", []) if r["type"] == wanted]
 
     def backend_text(self) -> str:
         """Every file of the backend (checkpoints, backups, history) as one text."""
