@@ -36,7 +36,6 @@ import pytest
 from tests.e2e.walk.kinds import finish, take_step
 from tests.e2e.walk.model import SECRET_MARK
 from tests.e2e.walk.steps import BASE_DELAYS, Walk
-from tests.e2e.walk.waiting import WAITING
 from tests.e2e.walk.world import CheckFailedError, World
 from tests.support.cli import RealEngine, find_cli
 from tests.support.emulator import EmulatorFactory
@@ -87,8 +86,9 @@ def finding_of(walk: Walk, step: int, failure: BaseException) -> Finding:
         check, text = failure.check, failure.message
     else:
         check, text = "harness", "".join(traceback.format_exception(failure))[-4000:]
-    waits = WAITING.get(check) or WAITING.get(walk.kind) or ()
-    walk.found.update(name for name in (check, walk.kind) if name in WAITING)
+    waiting = walk.waiting
+    waits = waiting.get(check) or waiting.get(walk.kind) or ()
+    walk.found.update(name for name in (check, walk.kind) if name in waiting)
     return Finding(step, check, waits, hide_secrets(text), list(walk.log))
 
 

@@ -26,7 +26,7 @@ from tests.e2e.walk.model import (
     StackModel,
     predict,
 )
-from tests.e2e.walk.waiting import DIFFERS, WAITING
+from tests.e2e.walk.waiting import DIFFERS, waiting_on
 from tests.e2e.walk.world import CheckFailedError, Outcome, World, carries_creating_tag
 
 MAX_RESOURCES: Final = 3
@@ -72,14 +72,19 @@ class Walk:
     only: frozenset[str] = frozenset()
     """When not empty: the step kinds the walk may take (the rest are left out)."""
     found: set[str] = field(default_factory=set)
-    """Entries of :data:`WAITING` already found in this walk: off for the rest of it, so
+    """Entries of :attr:`waiting` already found in this walk: off for the rest of it, so
     that a known defect is reported once and the walk goes on to others."""
     door: str = "dynamic"
     """The front door the stacks' Sessions go through (tests/support/front_door.py)."""
 
+    @property
+    def waiting(self) -> dict[str, tuple[str, ...]]:
+        """What waits for a defect on this walk's door (:func:`waiting_on`)."""
+        return waiting_on(self.door)
+
     def enabled(self, name: str) -> bool:
-        """Whether a step kind, declaration or check named in :data:`WAITING` is on."""
-        if name not in WAITING:
+        """Whether a step kind, declaration or check that may wait for a defect is on."""
+        if name not in self.waiting:
             return True
         return self.scope == "all" and name not in self.found
 
@@ -665,7 +670,8 @@ def destroy(walk: Walk, sm: StackModel) -> None:
         )
     if left:
         walk.detail(
-            f"left live (leftovers, {WAITING['destroy-leaves-nothing']}): {[s['id'] for s in left]}"
+            f"left live (leftovers, {walk.waiting['destroy-leaves-nothing']}): "
+            f"{[s['id'] for s in left]}"
         )
 
 

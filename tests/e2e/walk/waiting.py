@@ -26,6 +26,21 @@ WAITING: Final[dict[str, tuple[str, ...]]] = {
     "adopt-managed-given-id": ("W5",),
 }
 
+WAITING_ON_DOOR: Final[dict[str, dict[str, tuple[str, ...]]]] = {
+    "plugin": {
+        # parameters given as a dict cross the engine as float64: an integer past 2**53
+        # reaches the API as another integer
+        "int-parameters": ("W6",),
+    },
+}
+"""What waits for a defect of one front door only (the same rules as :data:`WAITING`)."""
+
+
+def waiting_on(door: str) -> dict[str, tuple[str, ...]]:
+    """Everything that waits for a defect on ``door``: :data:`WAITING` and the door's own."""
+    return {**WAITING, **WAITING_ON_DOOR.get(door, {})}
+
+
 DIFFERS: Final[dict[str, dict[str, str]]] = {
     "plugin": {
         # docs/plugin.md#leftovers: the engine calls no method of the plugin at a destroy
