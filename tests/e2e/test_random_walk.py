@@ -14,9 +14,9 @@ then ``pulumi cancel``, short API outages; and, in the soak, the steps that wait
 defect of issue 15 (tests/e2e/walk/waiting.py). After every step the
 invariants of tests/e2e/walk/world.py are checked against the emulator's own records.
 
-``make test`` runs the bounded walk (fixed seed, about 3 minutes on 2 cores). ``make soak
-SEED=... STEPS=... SCOPE=all`` runs a long one. A failure prints the seed, the scope and
-every step taken, and the command that replays it.
+``make test`` runs the bounded walk per door (fixed seed, about 3 minutes each on 2
+cores). ``make soak SEED=... STEPS=... SCOPE=all`` runs a long one. A failure prints the
+seed, the scope and every step taken, and the command that replays it.
 """
 
 from __future__ import annotations
