@@ -73,10 +73,11 @@ STEPS ?= 200
 SCOPE ?= all
 REPORT ?=
 KINDS ?=
+DOOR ?=
 soak: $(STAMP) cli
 	QPU_WALK_SEED=$(SEED) QPU_WALK_STEPS=$(STEPS) QPU_WALK_SCOPE=$(SCOPE) QPU_WALK_KEEP_GOING=1 \
 	  QPU_WALK_REPORT=$(REPORT) QPU_WALK_KINDS=$(KINDS) \
-	  $(BIN)/python -m pytest -q -s tests/e2e/test_random_walk.py
+	  $(BIN)/python -m pytest -q -s tests/e2e/test_random_walk.py $(if $(DOOR),-k $(DOOR))
 
 # Then the suite on every other CPython the machine has (the package claims 3.10 to 3.13).
 test: lint typecheck unit e2e

@@ -6,20 +6,23 @@ would reach the API as ``1.0`` for ``1``, and ``12345678901234567`` rounded to
 sees it, and check writes any whole-number float that still comes through as an
 integer, so what the emulator stores is what the program declared; and a dict, an
 Output of one and its JSON text are one declaration (no change planned between them).
+
+Through the ``qpu`` plugin a program gives the engine the dict itself, so an integer past
+2**53 arrives rounded: W6 in docs/reliability.md, a strict xfail on that door.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 import pytest
 
-from pulumi_qpu import Session
 from tests.support.cli import RealEngine, live_sessions
 from tests.support.emulator import RunningEmulator
+from tests.support.front_door import FrontDoor, session
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -43,9 +46,9 @@ def tuned() -> None:
     """One Session whose parameters are given in the form the stack config names."""
     form = pulumi.Config().get("form") or "dict"
     parameters: Any = FORMS[form]()
-    session = Session("tuned", platform_name="EMU-AER-16C-128M", parameters=parameters)
-    pulumi.export("id", session.id)
-    pulumi.export("parameters", session.parameters)
+    declared = session("tuned", platform_name="EMU-AER-16C-128M", parameters=parameters)
+    pulumi.export("id", declared.id)
+    pulumi.export("parameters", cast("Any", declared).parameters)
 
 
 def stored_parameters(qpu: RunningEmulator) -> list[str]:
@@ -54,8 +57,12 @@ def stored_parameters(qpu: RunningEmulator) -> list[str]:
 
 
 def test_integer_parameters_reach_the_api_exactly_as_declared(
-    engine: RealEngine, qpu: RunningEmulator
+    request: pytest.FixtureRequest, front_door: FrontDoor, engine: RealEngine, qpu: RunningEmulator
 ) -> None:
+    if front_door.name == "plugin":
+        request.applymarker(
+            pytest.mark.xfail(strict=True, reason="W6: a dict's integers past 2**53 are rounded")
+        )
     up = engine.stack(tuned).up()
     assert stored_parameters(qpu) == [STORED]
     stored = json.loads(stored_parameters(qpu)[0])

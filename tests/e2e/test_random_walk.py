@@ -1,7 +1,9 @@
 """Random sequences of a user's steps, through the real CLI, hunting for lost, duplicated,
 leaked or corrupted sessions.
 
-A seeded random walk (tests/e2e/walk/) drives three stacks of one program against a
+A seeded random walk (tests/e2e/walk/), once per front door (the dynamic provider and the
+``qpu`` plugin: what a door does otherwise by design, tests/e2e/walk/waiting.py's
+``DIFFERS``, is left out or expected there), drives three stacks of one program against a
 dedicated emulator: ``A`` and ``C`` (stacks ``ci`` and ``dev``) on one file backend, and
 ``B`` on another backend with the same project and stack names as ``A`` (a second CI
 job). Each step is something a user does: ``up`` after random changes (in place,
@@ -12,9 +14,9 @@ then ``pulumi cancel``, short API outages; and, in the soak, the steps that wait
 defect of issue 15 (tests/e2e/walk/waiting.py). After every step the
 invariants of tests/e2e/walk/world.py are checked against the emulator's own records.
 
-``make test`` runs the bounded walk (fixed seed, about 3 minutes on 2 cores). ``make soak
-SEED=... STEPS=... SCOPE=all`` runs a long one. A failure prints the seed, the scope and
-every step taken, and the command that replays it.
+``make test`` runs the bounded walk per door (fixed seed, about 3 minutes each on 2
+cores). ``make soak SEED=... STEPS=... SCOPE=all`` runs a long one. A failure prints the
+seed, the scope and every step taken, and the command that replays it.
 """
 
 from __future__ import annotations
@@ -34,10 +36,10 @@ import pytest
 from tests.e2e.walk.kinds import finish, take_step
 from tests.e2e.walk.model import SECRET_MARK
 from tests.e2e.walk.steps import BASE_DELAYS, Walk
-from tests.e2e.walk.waiting import WAITING
 from tests.e2e.walk.world import CheckFailedError, World
 from tests.support.cli import RealEngine, find_cli
 from tests.support.emulator import EmulatorFactory
+from tests.support.front_door import FrontDoor
 
 pytestmark = [pytest.mark.e2e]
 
@@ -84,8 +86,9 @@ def finding_of(walk: Walk, step: int, failure: BaseException) -> Finding:
         check, text = failure.check, failure.message
     else:
         check, text = "harness", "".join(traceback.format_exception(failure))[-4000:]
-    waits = WAITING.get(check) or WAITING.get(walk.kind) or ()
-    walk.found.update(name for name in (check, walk.kind) if name in WAITING)
+    waiting = walk.waiting
+    waits = waiting.get(check) or waiting.get(walk.kind) or ()
+    walk.found.update(name for name in (check, walk.kind) if name in waiting)
     return Finding(step, check, waits, hide_secrets(text), list(walk.log))
 
 
@@ -94,18 +97,18 @@ def hide_secrets(text: str) -> str:
     return SECRET_VALUE.sub("[secret]", text)
 
 
-def report(findings: list[Finding], seed: int, steps: int, scope: str) -> str:
+def report(findings: list[Finding], seed: int, steps: int, scope: str, door: str) -> str:
     """Every finding, with the steps that led to the last, and how to replay each."""
-    lines = [f"random walk (seed {seed}, {steps} steps, scope {scope}) found:"]
+    lines = [f"random walk (seed {seed}, {steps} steps, scope {scope}, door {door}) found:"]
     for finding in findings:
         lines += [
             finding.headline(),
-            f"  replay: make soak SEED={seed} STEPS={finding.step} SCOPE={scope}",
+            f"  replay: make soak SEED={seed} STEPS={finding.step} SCOPE={scope} DOOR={door}",
         ]
     lines += [
         "(#n: issue 15's list; Wn: docs/reliability.md, Defects found by the random walk)",
         f"or: .venv/bin/python -m pytest -q -s tests/e2e/test_random_walk.py --qpu-seed {seed} "
-        f"--qpu-steps N --qpu-scope {scope}",
+        f"--qpu-steps N --qpu-scope {scope} -k {door}",
         "steps:",
         *findings[-1].log,
     ]
@@ -113,6 +116,7 @@ def report(findings: list[Finding], seed: int, steps: int, scope: str) -> str:
 
 
 def test_random_sequences_of_user_steps_keep_exactly_one_session_per_resource(
+    front_door: FrontDoor,
     cli_dir: Path,
     emulator_factory: EmulatorFactory,
     tmp_path: Path,
@@ -126,6 +130,8 @@ def test_random_sequences_of_user_steps_keep_exactly_one_session_per_resource(
     qpu = emulator_factory(state_file=tmp_path / "qaas.sqlite", log_level="info", **BASE_DELAYS)
     one = RealEngine(find_cli(), qpu, tmp_path / "backend-one")
     two = RealEngine(find_cli(), qpu, tmp_path / "backend-two")
+    for real in (one, two):
+        front_door.prepare(real, tmp_path / "plugins")
     for key, value in one.env().items():
         if key.startswith("SCW_"):
             monkeypatch.setenv(key, value)
@@ -136,9 +142,9 @@ def test_random_sequences_of_user_steps_keep_exactly_one_session_per_resource(
     world = World(qpu, say)
     # QPU_WALK_KINDS=up,kill-up,...: only those step kinds (to dwell on one area).
     only = frozenset(k for k in os.environ.get("QPU_WALK_KINDS", "").split(",") if k)
-    walk = Walk(world, random.Random(seed), scope, slow=keep_going, only=only)
+    walk = Walk(world, random.Random(seed), scope, slow=keep_going, only=only, door=front_door.name)
     kinds = f", kinds {sorted(only)}" if only else ""
-    say(f"random walk: seed {seed}, {steps} steps, scope {scope}{kinds}")
+    say(f"random walk: seed {seed}, {steps} steps, scope {scope}, door {front_door.name}{kinds}")
     world.add_stack("A", one, PROJECT, "ci")
     world.add_stack("B", two, PROJECT, "ci")
     world.add_stack("C", one, PROJECT, "dev")
@@ -159,7 +165,10 @@ def test_random_sequences_of_user_steps_keep_exactly_one_session_per_resource(
             say("(fresh start: every stack emptied, every session ended)")
     counts = ", ".join(f"{k} {n}" for k, n in sorted(walk.counts.items()))
     minutes = (time.monotonic() - started) / 60
-    say(f"random walk: seed {seed}, {steps} steps in {minutes:.1f} min, scope {scope}")
+    say(
+        f"random walk: seed {seed}, {steps} steps in {minutes:.1f} min, scope {scope}, "
+        f"door {front_door.name}"
+    )
     say(f"step kinds: {counts}")
     live = world.live()
     left = {i: why for i, why in world.abandoned.items() if i in live}
@@ -171,6 +180,7 @@ def test_random_sequences_of_user_steps_keep_exactly_one_session_per_resource(
                 "seed": seed,
                 "steps": steps,
                 "scope": scope,
+                "door": front_door.name,
                 "minutes": round(minutes, 1),
                 "kinds": walk.counts,
                 "findings": [
@@ -180,4 +190,4 @@ def test_random_sequences_of_user_steps_keep_exactly_one_session_per_resource(
             }
             out.write(json.dumps(summary) + "\n")
     if findings:
-        pytest.fail(report(findings, seed, steps, scope), pytrace=False)
+        pytest.fail(report(findings, seed, steps, scope, front_door.name), pytrace=False)

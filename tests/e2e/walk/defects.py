@@ -211,17 +211,19 @@ def step_adopt_managed(walk: Walk, sm: StackModel) -> None:
 
 def forgettable(walk: Walk, sm: StackModel) -> list[str]:
     """Resources ``state-delete`` may forget: live; while #8 waits for a Session replaced
-    before, only one whose session is at its root id (the walk of the next create meets
-    it) or adopted (the next create sees its adoption tag)."""
+    before, only one whose session is at the root id of its present name's key (the walk
+    of the next create starts there and meets it; not a former name's, after a rename) or
+    adopted (the next create sees its adoption tag)."""
     candidates = live_held(walk, sm, adopted=None)
     if walk.enabled("state-delete-after-replacement"):
         return candidates
     records = walk.world.by_id()
-    roots = {derived_deduplication_id(key) for key in sm.all_keys()}
     return [
         r
         for r in candidates
-        if sm.held[r].adopted or records[sm.held[r].session_id]["wire"]["deduplication_id"] in roots
+        if sm.held[r].adopted
+        or records[sm.held[r].session_id]["wire"]["deduplication_id"]
+        == derived_deduplication_id(sm.resource_key(r))
     ]
 
 

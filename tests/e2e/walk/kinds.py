@@ -55,7 +55,7 @@ def _has_adopted(walk: Walk, sm: StackModel) -> bool:
 
 KINDS: Final[dict[str, Kind]] = {
     "up": Kind(30, lambda w, s: True, step_up),
-    "up-replace": Kind(6, lambda w, s: s.settled and bool(replaceable(s)), step_replace),
+    "up-replace": Kind(6, lambda w, s: s.settled and bool(replaceable(w, s)), step_replace),
     "up-target": Kind(
         5, lambda w, s: s.settled and any(r in s.program for r in s.held), step_target
     ),

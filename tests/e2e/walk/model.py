@@ -20,6 +20,7 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
+from pulumi_qpu.plugin import resource_key_of
 from tests.e2e.walk.program import ALIAS, RETAIN, SECRET
 from tests.support.cli import RealEngine
 
@@ -208,17 +209,17 @@ class StackModel:
     until the next successful ``up`` (or ``destroy``) settles it again."""
 
     def urn(self, resource: str) -> str:
-        """The URN of the Session ``resource`` of this stack."""
-        return (
-            f"urn:pulumi:{self.name}::{self.project}::pulumi-python:dynamic/qpu:Session::{resource}"
-        )
+        """The URN of the Session ``resource`` of this stack (its type is the door's)."""
+        return f"urn:pulumi:{self.name}::{self.project}::{self.engine.session_type}::{resource}"
 
     former: dict[str, list[str]] = field(default_factory=dict)
     """Resource name -> the names it had before a rename (with an alias)."""
 
     def resource_key(self, resource: str) -> str:
         """What the Session's derived deduplication ids are made from (a file backend's
-        organization is always ``organization``)."""
+        organization is always ``organization``): the plugin keys a Session by its URN."""
+        if self.engine.front_door == "plugin":
+            return resource_key_of(self.urn(resource))
         return f"organization/{self.project}/{self.name}/{resource}"
 
     def keys(self, resource: str) -> list[str]:

@@ -11,6 +11,9 @@ function serves an inline ``up`` and one run in a process of its own to be kille
 An entry's ``"$retain_on_delete": true`` sets that resource option, and ``"$alias":
 NAME`` the ``aliases`` option of a resource renamed from NAME.
 
+Sessions go through the stack's front door (config ``front_door``: the dynamic provider or
+the ``qpu`` plugin, :func:`tests.support.front_door.session`).
+
 Numbers keep their JSON type (an integer stays an ``int``), so what reaches the engine is
 exactly what a program written by hand would give it.
 """
@@ -21,7 +24,7 @@ from typing import Any
 
 import pulumi
 
-from pulumi_qpu import Session
+from tests.support.front_door import session
 
 SECRET = "$secret"
 """Key of the placeholder for a secret value in ``resources``."""
@@ -58,4 +61,4 @@ def program() -> None:
             retain_on_delete=bool(inputs.pop(RETAIN, False)) or None,
             aliases=[pulumi.Alias(name=alias)] if alias else None,
         )
-        Session(name, opts=opts, **{key: value(raw) for key, raw in inputs.items()})
+        session(name, opts=opts, **{key: value(raw) for key, raw in inputs.items()})

@@ -49,7 +49,6 @@ from tests.e2e.walk.program import PROGRAM
 from tests.support.cli import RealEngine, qpu_leftovers
 from tests.support.emulator import RunningEmulator
 
-SESSION_TYPE = "pulumi-python:dynamic/qpu:Session"
 LIVE = ("starting", "running")
 REPLACING_OPS = {"replace", "create-replacement", "delete-replaced"}
 """The engine's step kinds of a replacement (create-before-delete or the reverse)."""
@@ -223,8 +222,10 @@ class World:
         return sm.engine.exported(sm.stack)
 
     def state_sessions(self, sm: StackModel) -> list[dict[str, Any]]:
-        """The Sessions the state holds (those waiting for a delete included)."""
-        return [r for r in self.state(sm).get("resources", []) if r["type"] == SESSION_TYPE]
+        """The Sessions the state holds (those waiting for a delete included), of the
+        stack's front door."""
+        wanted = sm.engine.session_type
+        return [r for r in self.state(sm).get("resources", []) if r["type"] == wanted]
 
     def held_ids(self, sm: StackModel) -> dict[str, str]:
         """Resource name -> session id, for the Sessions the state holds (not pending delete)."""
