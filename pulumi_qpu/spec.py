@@ -257,8 +257,9 @@ INPUTS: Final[tuple[Input, ...]] = (
         "Platform parameters, a dict or JSON text; stored canonical.",
         "dict or JSON text",
         "none",
-        "sent and stored as canonical JSON; integers reach the API exactly, however large, "
-        "and a dict and its JSON text are the same",
+        "sent and stored as canonical JSON, and a dict and its JSON text are the same; "
+        "integers reach the API exactly however large, except in a dict given to the plugin "
+        "(the engine carries its numbers as float64: exact up to 2⁵³; JSON text is exact)",
     ),
     Input(
         "session_id",
