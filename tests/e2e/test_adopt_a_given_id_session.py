@@ -11,29 +11,16 @@ such a session is told apart (W5 in docs/reliability.md), this test is a strict 
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import pytest
 from pulumi import automation as auto
 
-from tests.e2e.walk.program import program
+from tests.e2e.walk.program import declare, program
 from tests.support.cli import RealEngine
 from tests.support.emulator import RunningEmulator
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 PLATFORM = "EMU-AER-16C-128M"
-
-
-def declare(stack: Any, resources: dict[str, Any]) -> None:
-    """The walk's program reads its Sessions from stack config."""
-    stack.set_all_config(
-        {
-            "resources": auto.ConfigValue(json.dumps(resources)),
-            "secrets": auto.ConfigValue("{}", secret=True),
-        }
-    )
 
 
 @pytest.mark.xfail(

@@ -10,15 +10,13 @@ docs/reliability.md). It now names the id only.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import time
 
 import pytest
-from pulumi import automation as auto
 
-from tests.e2e.walk.program import PROGRAM, SECRET, program
+from tests.e2e.walk.program import PROGRAM, SECRET, declare, program
 from tests.support.cli import RealEngine, live_sessions
 from tests.support.emulator import RunningEmulator
 
@@ -32,12 +30,7 @@ def test_destroy_after_a_killed_up_never_prints_the_secret_name_of_the_leftover_
 ) -> None:
     stack = engine.stack(program, project="qpu-walk", name="ci")
     resources = {"s": {"platform_name": "EMU-AER-16C-128M", "name": {SECRET: "name"}}}
-    stack.set_all_config(
-        {
-            "resources": auto.ConfigValue(json.dumps(resources)),
-            "secrets": auto.ConfigValue(json.dumps({"name": NAME}), secret=True),
-        }
-    )
+    declare(stack, resources, {"name": NAME})
     # A slow start, so that the kill lands while the create waits for `running`.
     qpu.configure(start_delay=30)
     run = engine.start_detached(stack, "up", PROGRAM)

@@ -12,13 +12,10 @@ replacement of an adopted Session makes a fresh session. Until that holds after 
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import pytest
 from pulumi import automation as auto
 
-from tests.e2e.walk.program import ALIAS, program
+from tests.e2e.walk.program import ALIAS, declare, program
 from tests.support.cli import RealEngine, live_sessions
 from tests.support.emulator import RunningEmulator
 
@@ -26,16 +23,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 PLATFORM = "EMU-AER-16C-128M"
 URN = "urn:pulumi:ci::qpu-walk::pulumi-python:dynamic/qpu:Session::"
-
-
-def declare(stack: Any, resources: dict[str, Any]) -> None:
-    """The walk's program reads its Sessions from stack config."""
-    stack.set_all_config(
-        {
-            "resources": auto.ConfigValue(json.dumps(resources)),
-            "secrets": auto.ConfigValue("{}", secret=True),
-        }
-    )
 
 
 @pytest.mark.xfail(

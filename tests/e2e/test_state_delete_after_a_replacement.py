@@ -12,12 +12,9 @@ test is a strict xfail.
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from pulumi import automation as auto
 
-from tests.e2e.walk.program import program
+from tests.e2e.walk.program import declare, program
 from tests.support.cli import RealEngine, live_sessions
 from tests.support.emulator import RunningEmulator
 
@@ -34,12 +31,7 @@ def test_state_delete_of_a_replaced_session_then_up_names_the_session_left_runni
 ) -> None:
     stack = engine.stack(program, project="qpu-walk", name="ci")
     resources = {"s": {"platform_name": "EMU-AER-16C-128M"}}
-    stack.set_all_config(
-        {
-            "resources": auto.ConfigValue(json.dumps(resources)),
-            "secrets": auto.ConfigValue("{}", secret=True),
-        }
-    )
+    declare(stack, resources)
     stack.up()
     stack.up(replace=[URN])
     (forgotten,) = [r["id"] for r in engine.resources(stack)]

@@ -20,9 +20,12 @@ exactly what a program written by hand would give it.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from typing import Any
 
 import pulumi
+from pulumi import automation as auto
 
 from tests.support.front_door import session
 
@@ -37,6 +40,20 @@ ALIAS = "$alias"
 
 PROGRAM = "tests.e2e.walk.program:program"
 """This program by name, for ``RealEngine.start_detached``."""
+
+
+def declare(
+    stack: auto.Stack,
+    resources: Mapping[str, Any],
+    secrets: Mapping[str, Any] | None = None,
+) -> None:
+    """Set the stack config this program reads: its ``resources`` and ``secrets``."""
+    stack.set_all_config(
+        {
+            "resources": auto.ConfigValue(json.dumps(resources)),
+            "secrets": auto.ConfigValue(json.dumps(dict(secrets or {})), secret=True),
+        }
+    )
 
 
 def program() -> None:

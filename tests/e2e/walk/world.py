@@ -45,7 +45,7 @@ from tests.e2e.walk.model import (
     canonical,
     same_value,
 )
-from tests.e2e.walk.program import PROGRAM
+from tests.e2e.walk.program import PROGRAM, declare
 from tests.support.cli import RealEngine, qpu_leftovers
 from tests.support.emulator import RunningEmulator
 
@@ -200,7 +200,6 @@ class World:
     ) -> None:
         """Set the stack config to the model's declaration (what the program reads), with
         ``extra`` resources given as raw config entries (inputs no Decl can hold)."""
-        from pulumi import automation as auto
 
         for decl in sm.program.values():
             self.platform_id(decl.platform)
@@ -210,12 +209,7 @@ class World:
             resources[resource], more = decl.inputs(resource, self.platform_ids)
             secrets.update(more)
         resources.update(extra or {})
-        sm.stack.set_all_config(
-            {
-                "resources": auto.ConfigValue(json.dumps(resources)),
-                "secrets": auto.ConfigValue(json.dumps(secrets), secret=True),
-            }
-        )
+        declare(sm.stack, resources, secrets)
 
     def state(self, sm: StackModel) -> dict[str, Any]:
         """``pulumi stack export`` of the stack (secrets encrypted)."""
