@@ -183,6 +183,8 @@ class _Runtime:
     client: QaasClient | None = None
     platform_ids: dict[str, str] = field(default_factory=dict)
     platforms: dict[str, Platform] = field(default_factory=dict)  # by id, for prices
+    # Held while a platform is read, so that one read serves every concurrent caller.
+    platform_read: threading.Lock = field(default_factory=threading.Lock)
     # Sessions a diff of this deployment planned to replace: their replacement's create
     # walks past them without a warning (identity.obtain_session).
     replacing: set[str] = field(default_factory=set)
@@ -295,14 +297,19 @@ class SessionProvider(ResourceProvider):
         return platform_id
 
     def _platform(self, platform_id: str) -> Platform:
-        """Return the platform, read once per process."""
+        """Return the platform, read once per process.
+
+        Concurrent calls (the plugin refreshes many Sessions at once) wait for the one
+        read under way instead of each sending its own GET.
+        """
         runtime = self._runtime()
-        with runtime.lock:
-            platform = runtime.platforms.get(platform_id)
-        if platform is None:
-            platform = self._client().get_platform(platform_id)
+        with runtime.platform_read:
             with runtime.lock:
-                runtime.platforms[platform_id] = platform
+                platform = runtime.platforms.get(platform_id)
+            if platform is None:
+                platform = self._client().get_platform(platform_id)
+                with runtime.lock:
+                    runtime.platforms[platform_id] = platform
         return platform
 
     def _prices(
@@ -476,17 +483,10 @@ class SessionProvider(ResourceProvider):
 
     def _platform_name(self, platform_id: str) -> str:
         """Return the API's name of a platform (for messages); its id if unreadable."""
-        runtime = self._runtime()
-        with runtime.lock:
-            platform = runtime.platforms.get(platform_id)
-        if platform is None:
-            try:
-                platform = self._client().get_platform(platform_id)
-            except QpuError:
-                return platform_id
-            with runtime.lock:
-                runtime.platforms[platform_id] = platform
-        return platform.name
+        try:
+            return self._platform(platform_id).name
+        except QpuError:
+            return platform_id
 
     # --- diff ------------------------------------------------------------------------
 
